@@ -1,0 +1,47 @@
+# The two commands that matter: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTHON_VERSION := 3.11
+
+.PHONY: setup run test lint typecheck pytest postgres compile-requirements bench clean
+
+setup: $(STAMP)
+
+# Rebuild the environment whenever the pinned requirements change.
+$(STAMP): requirements/dev.txt requirements/runtime.txt pyproject.toml
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	uv venv --quiet --allow-existing --python $(PYTHON_VERSION) $(VENV)
+	VIRTUAL_ENV=$(VENV) uv pip sync --quiet --require-hashes requirements/dev.txt
+	VIRTUAL_ENV=$(VENV) uv pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+run: setup
+	$(BIN)/rentengine serve --demo
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+typecheck: lint
+
+# Starts (installing when needed) a local PostgreSQL and exports its URL for the tests.
+postgres:
+	@bash scripts/postgres-up >/dev/null
+
+test: setup postgres
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/pytest $(PYTEST_ARGS)
+
+compile-requirements:
+	cd requirements && uv pip compile --generate-hashes --python-version $(PYTHON_VERSION) --no-header \
+		--no-annotate -o runtime.txt ../pyproject.toml && \
+	uv pip compile --generate-hashes --python-version $(PYTHON_VERSION) --no-header --no-annotate \
+		--extra dev -o dev.txt ../pyproject.toml
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
