@@ -14,15 +14,15 @@ $(STAMP): requirements/dev.txt requirements/runtime.txt pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	uv venv --quiet --allow-existing --python $(PYTHON_VERSION) $(VENV)
 	VIRTUAL_ENV=$(VENV) uv pip sync --quiet --require-hashes requirements/dev.txt
-	VIRTUAL_ENV=$(VENV) uv pip install --quiet --no-deps -e .
+	VIRTUAL_ENV=$(VENV) uv pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 run: setup
 	$(BIN)/rentengine serve --demo
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
 typecheck: lint
@@ -32,8 +32,8 @@ postgres:
 	@bash scripts/postgres-up >/dev/null
 
 test: setup postgres
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/pytest $(PYTEST_ARGS)
 

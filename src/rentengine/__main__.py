@@ -1,0 +1,3 @@
+from rentengine.cli import main
+
+main()

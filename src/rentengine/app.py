@@ -1,0 +1,53 @@
+"""`create_app(settings)`: the ASGI application. Nothing happens at import time."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from rentengine import API_VERSION
+from rentengine.api import API_PREFIX, mount_routers
+from rentengine.errors import install_handlers
+from rentengine.middleware import BodyGuard, RateLimitHeaders
+from rentengine.runtime import Runtime
+from rentengine.settings import Settings
+
+DESCRIPTION = """A self-hostable server for the RentEngine Public API 1.1.1: units, lockboxes and their
+events, multifamily properties, prospects, showings and webhooks.
+
+Every endpoint needs `Authorization: Bearer <token>`; create a token in the portal or with
+`rentengine keys create`. Errors are `{"error", "details"}` with AJV-style detail items."""
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    """Builds the app; a given `runtime` (tests) is used as is and not disposed on shutdown."""
+    owned = runtime is None
+    app_runtime = runtime or Runtime.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            await app_runtime.db.dispose()
+
+    app = FastAPI(
+        title="RentEngine Public API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        servers=[{"url": "/", "description": "this server"}],
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    app.state.runtime = app_runtime
+    install_handlers(app)
+    mount_routers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, prefix=API_PREFIX)
+    app.add_middleware(RateLimitHeaders)
+    return app

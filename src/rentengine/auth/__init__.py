@@ -1,0 +1,1 @@
+"""Accounts, users, memberships, API keys, the Bearer dependency and the rate limit."""

@@ -1,0 +1,61 @@
+"""Per-token fixed-window rate limit whose counters live in the database.
+
+Every API process shares the same counters, so the limit holds however many processes serve the API.
+The rate string is parsed by the `limits` library ("30/5seconds"); one atomic upsert per request
+both counts the hit and tells how much of the window is left.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+_HIT = text(
+    """
+    INSERT INTO rate_limit_counters (key, count, expires_at) VALUES (:key, 1, :now + :window)
+    ON CONFLICT (key) DO UPDATE SET
+      count = CASE WHEN rate_limit_counters.expires_at <= :now THEN 1
+                   ELSE rate_limit_counters.count + 1 END,
+      expires_at = CASE WHEN rate_limit_counters.expires_at <= :now THEN :now + :window
+                        ELSE rate_limit_counters.expires_at END
+    RETURNING count, expires_at
+    """
+)
+
+
+@dataclass(frozen=True)
+class WindowState:
+    limit: int
+    remaining: int
+    reset_seconds: int
+    allowed: bool
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-Ratelimit-Limit": str(self.limit),
+            "X-Ratelimit-Remaining": str(self.remaining),
+            "X-Ratelimit-Reset": str(self.reset_seconds),
+        }
+
+
+class RateLimiter:
+    def __init__(self, engine: AsyncEngine, rate: str) -> None:
+        self.engine = engine
+        self.item: RateLimitItem = parse(rate)
+
+    async def hit(self, identity: str) -> WindowState:
+        now = time.time()
+        key = self.item.key_for(identity)
+        # Its own short transaction: a request that fails later must still have been counted.
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(_HIT, {"key": key, "now": now, "window": self.item.get_expiry()})).one()
+        count, expires_at = int(row[0]), float(row[1])
+        return WindowState(
+            limit=self.item.amount,
+            remaining=max(0, self.item.amount - count),
+            reset_seconds=max(0, math.ceil(expires_at - now)),
+            allowed=count <= self.item.amount,
+        )

@@ -1,0 +1,169 @@
+"""The `rentengine` command. Machine-readable output goes to stdout, human messages to stderr."""
+
+import asyncio
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rentengine.auth import repository as auth_repository
+from rentengine.auth import service as auth
+from rentengine.db.migrate import upgrade
+from rentengine.db.session import Database
+from rentengine.settings import Settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Migrates, then runs `work` in one committed transaction; rule errors become CLI errors."""
+    settings = _settings()
+    upgrade(settings.database_url)
+
+    async def run() -> T:
+        db = Database(settings.database_url, pool_size=2)
+        try:
+            async with db.transaction() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except auth.AuthRuleError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+@click.version_option(package_name="rentengine")
+def main() -> None:
+    """rentengine: a self-hostable RentEngine Public API server."""
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    settings = _settings()
+    upgrade(settings.database_url)
+    click.echo("database is up to date", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="On an empty database, create a demo account, user, key and data.")
+@click.option("--no-worker", is_flag=True, help="Do not run the webhook delivery worker in this process.")
+def serve(host: str, port: int, demo: bool, no_worker: bool) -> None:
+    """Run the API server (migrations are applied first)."""
+    import uvicorn
+
+    from rentengine.app import create_app
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    if demo:
+        from rentengine.demo import ensure_demo
+
+        asyncio.run(ensure_demo(settings))
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@main.group()
+def accounts() -> None:
+    """Manage accounts."""
+
+
+@accounts.command("create")
+@click.argument("name")
+def accounts_create(name: str) -> None:
+    """Create an account; prints its id."""
+    account = _in_transaction(lambda s: auth.create_account(s, name))
+    click.echo(str(account.id))
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option(
+    "--account",
+    "account_ids",
+    multiple=True,
+    required=True,
+    type=click.UUID,
+    help="An account the user belongs to (repeatable).",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the user's portal password from stdin.")
+def users_create(email: str, account_ids: tuple[uuid.UUID, ...], password_stdin: bool) -> None:
+    """Create a user in one or more accounts; prints its id."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    if password_stdin and not password:
+        raise click.ClickException("no password on stdin")
+    user = _in_transaction(lambda s: auth.create_user(s, email, list(account_ids), password))
+    click.echo(str(user.id))
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys."""
+
+
+@keys.command("create")
+@click.option("--user", "email", required=True, help="The email of the key's user.")
+@click.option("--name", required=True, help="A name to recognise the key by.")
+def keys_create(email: str, name: str) -> None:
+    """Create an API key; prints the token alone (it is shown only this once)."""
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> str:
+        user = await auth.require_user(session, email)
+        key, token = await auth.create_api_key(session, settings.secret_key, user, name)
+        click.echo(f"created key {key.id} ({key.name}); the token is not shown again", err=True)
+        return token
+
+    click.echo(_in_transaction(work))
+
+
+@keys.command("list")
+@click.option("--user", "email", required=True)
+def keys_list(email: str) -> None:
+    """List a user's keys: id, name, created, last used, status (tab-separated)."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        user = await auth.require_user(session, email)
+        return [
+            "\t".join(
+                [
+                    str(k.id),
+                    k.name,
+                    k.created_at.isoformat(),
+                    k.last_used_at.isoformat() if k.last_used_at else "-",
+                    "revoked" if k.revoked_at else "active",
+                ]
+            )
+            for k in await auth_repository.keys_of(session, user.id)
+        ]
+
+    for line in _in_transaction(work):
+        click.echo(line)
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=click.UUID)
+def keys_revoke(key_id: uuid.UUID) -> None:
+    """Revoke a key, irreversibly; its token is refused from the next request on."""
+    _in_transaction(lambda s: auth.revoke_api_key(s, key_id))
+    click.echo(f"revoked key {key_id}", err=True)

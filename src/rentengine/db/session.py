@@ -1,0 +1,92 @@
+"""Engine and session factory for SQLite (embedded default) and PostgreSQL."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+# Execution option marking a session that will write; SQLite then begins with the write lock held.
+WRITE_OPTION = "rentengine_writes"
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def async_url(database_url: str) -> URL:
+    """Accepts plain `sqlite:///…` and `postgresql://…` URLs and picks the async driver itself."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend not in ASYNC_DRIVERS:
+        raise ValueError(f"unsupported database: {backend!r} (use sqlite:/// or postgresql://)")
+    return url.set(drivername=ASYNC_DRIVERS[backend])
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # The driver's own implicit BEGIN is turned off so that `_begin_sqlite` decides how to begin.
+    dbapi_connection.isolation_level = None
+    # WAL lets readers run beside the one writer; busy_timeout makes writers queue instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    # A write transaction takes the write lock up front (BEGIN IMMEDIATE): a deferred one that reads
+    # first and writes later could fail with SQLITE_BUSY instead of waiting for busy_timeout.
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
+    url = async_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_sqlite)
+        return engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+class Database:
+    """Owns the engine and hands out sessions. One per process."""
+
+    def __init__(self, database_url: str, pool_size: int = 10) -> None:
+        self.url = database_url
+        self.engine = create_engine(database_url, pool_size)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Same pool; on SQLite its transactions begin with the write lock held (see `_begin_sqlite`).
+        self.write_sessions = async_sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False, autoflush=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def transaction(self, writes: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session whose work commits once at the end, or rolls back on any error."""
+        # The connection (and so the transaction) is taken lazily, at the first statement.
+        async with (self.write_sessions if writes else self.sessions)() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response is sent (or rolled back)."""
+    db: Database = request.app.state.runtime.db
+    async with db.transaction(writes=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
+        yield session
+
+
+# scope="function": the commit happens before the response goes out, so a failed commit is an error
+# response and never a success the database does not hold.
+RequestSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]

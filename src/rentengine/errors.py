@@ -1,0 +1,147 @@
+"""Domain errors carry their HTTP status; one set of handlers renders `{error, details}`."""
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rentengine.kit.jsonutil import dumps
+
+log = logging.getLogger(__name__)
+
+Detail = dict[str, Any]
+BODY_ERROR = "Invalid request parameters"
+QUERY_ERROR = "Invalid query parameters"
+
+
+class ApiError(Exception):
+    status_code = 500
+    error = "Internal server error"
+
+    def __init__(self, error: str | None = None, details: Sequence[Detail] | None = None) -> None:
+        super().__init__(error or self.error)
+        self.error = error or self.error
+        self.details = list(details) if details is not None else None
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.error}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class BadRequest(ApiError):
+    status_code = 400
+    error = BODY_ERROR
+
+    def __init__(self, details: Sequence[Detail], error: str | None = None) -> None:
+        super().__init__(error, details)
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+    error = "Unauthorized"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    error = "Forbidden"
+
+
+class NotFound(ApiError):
+    status_code = 404
+    error = "Not found"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    error = "Conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    error = "Request body too large"
+
+
+class TooManyRequests(ApiError):
+    status_code = 429
+    error = "Too many requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = max(1, retry_after)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+def detail(
+    keyword: str,
+    path: str,
+    message: str,
+    params: Mapping[str, Any] | None = None,
+    schema_path: str | None = None,
+) -> Detail:
+    """One AJV v8-style error item."""
+    return {
+        "keyword": keyword,
+        "instancePath": path,
+        "schemaPath": schema_path or f"#/{keyword}",
+        "params": dict(params or {}),
+        "message": message,
+    }
+
+
+def pointer(parts: Iterable[str | int]) -> str:
+    """A JSON Pointer (RFC 6901) from path parts."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        dumps(body), status_code=status, headers=dict(headers or {}), media_type="application/json"
+    )
+
+
+def render(exc: ApiError) -> Response:
+    return json_response(exc.status_code, exc.body(), exc.headers())
+
+
+def install_handlers(app: FastAPI) -> None:
+    from rentengine.validation import translate_errors
+
+    async def on_api_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return render(exc)
+
+    async def on_validation(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = exc.errors()
+        in_query = all(err.get("loc", ("body",))[0] == "query" for err in errors)
+        return render(BadRequest(translate_errors(errors), QUERY_ERROR if in_query else BODY_ERROR))
+
+    async def on_http(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        messages = {404: "Not found", 405: "Method not allowed"}
+        return json_response(
+            exc.status_code, {"error": messages.get(exc.status_code, str(exc.detail))}, exc.headers
+        )
+
+    async def on_unexpected(_request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", exc_info=exc)
+        return json_response(500, {"error": "Internal server error"})
+
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,48 @@
+"""Helpers shared by every endpoint module: JSON responses, the acting caller, account scoping."""
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from rentengine.auth.service import Principal
+from rentengine.changes.types import Actor
+from rentengine.errors import Forbidden
+from rentengine.kit.jsonutil import dumps
+
+
+class JSONBytes(Response):
+    """A response whose body is already-built JSON bytes (orjson), skipping FastAPI's encoder."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else dumps(content)
+
+
+def json_ok(body: Any, status_code: int = 200) -> JSONBytes:
+    return JSONBytes(dumps(body), status_code=status_code)
+
+
+def actor_of(request: Request, principal: Principal) -> Actor:
+    return Actor(
+        user_id=principal.user_id,
+        api_key_id=principal.api_key_id,
+        request_method=request.method,
+        request_path=request.url.path,
+    )
+
+
+def visible_accounts(principal: Principal, requested: uuid.UUID | None) -> Iterable[uuid.UUID]:
+    """The accounts a list covers: the one asked for (403 when not the caller's), else all of them."""
+    if requested is None:
+        return principal.account_ids
+    require_account(principal, requested)
+    return (requested,)
+
+
+def require_account(principal: Principal, account_id: uuid.UUID) -> None:
+    if not principal.can_access(account_id):
+        raise Forbidden()

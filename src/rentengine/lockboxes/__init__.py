@@ -1,0 +1,1 @@
+"""Lockboxes, their offline access codes, and lockbox events."""

@@ -1,0 +1,23 @@
+"""Every table, re-exported for Alembic and tests."""
+
+from rentengine.audit.models import AuditEntry
+from rentengine.auth.models import Account, ApiKey, Membership, RateLimitCounter, User
+from rentengine.db.base import Base
+from rentengine.lockboxes.models import Lockbox, LockboxEvent
+from rentengine.properties.models import MultifamilyProperty
+from rentengine.units.models import Address, Unit
+
+__all__ = [
+    "Account",
+    "Address",
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Lockbox",
+    "LockboxEvent",
+    "Membership",
+    "MultifamilyProperty",
+    "RateLimitCounter",
+    "Unit",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Multifamily properties: large buildings syndicated to paid rental feeds."""

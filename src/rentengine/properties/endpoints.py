@@ -1,0 +1,43 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from rentengine.auth.dependencies import CurrentPrincipal
+from rentengine.db.session import RequestSession
+from rentengine.http import JSONBytes, actor_of, json_ok, visible_accounts
+from rentengine.properties import repository, service
+from rentengine.properties.schemas import PropertyOut, PropertyQuery, PropertyUpsert
+from rentengine.runtime import runtime_of
+
+router = APIRouter(tags=["Multifamily properties"])
+
+
+@router.get("/multifamily_properties", response_model=list[PropertyOut], response_class=JSONBytes)
+async def list_multifamily_properties(
+    request: Request,
+    principal: CurrentPrincipal,
+    session: RequestSession,
+    query: Annotated[PropertyQuery, Query()],
+) -> JSONBytes:
+    """Lists multifamily properties (live ones by default), oldest first."""
+    thresholds = runtime_of(request).settings.paid_feed_thresholds
+    rows = await repository.list_properties(session, visible_accounts(principal, query.account_id), query)
+    return json_ok([service.property_to_wire(row, thresholds) for row in rows])
+
+
+@router.post(
+    "/multifamily_properties",
+    response_model=list[PropertyOut],
+    response_class=JSONBytes,
+    status_code=201,
+    responses={200: {"model": list[PropertyOut], "description": "Updated"}},
+)
+async def upsert_multifamily_property(
+    request: Request, principal: CurrentPrincipal, session: RequestSession, body: PropertyUpsert
+) -> JSONBytes:
+    """Creates a multifamily property (no `id`) or updates the fields sent (with `id`)."""
+    thresholds = runtime_of(request).settings.paid_feed_thresholds
+    record, created = await service.upsert_property(
+        session, principal, actor_of(request, principal), body, thresholds
+    )
+    return json_ok([record], status_code=201 if created else 200)

@@ -1,0 +1,1 @@
+"""Units: rental homes, their addresses and marketing attributes."""

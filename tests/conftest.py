@@ -1,0 +1,129 @@
+"""Shared fixtures: every test runs against SQLite and PostgreSQL, migrated once per run.
+
+Tests isolate themselves by tenancy: each creates its own account, user and key, and every list is
+scoped to the caller's accounts, so tests never see each other's rows while still exercising real
+commits (which the "nothing is written on failure" tests need).
+"""
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from rentengine.app import create_app
+from rentengine.db.migrate import upgrade_async
+from rentengine.db.session import async_url
+from rentengine.runtime import Runtime
+from rentengine.settings import Settings
+from tests.factories import Tenant, make_tenant
+
+BACKENDS = ("sqlite", "postgresql")
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def _postgres_admin_url() -> str | None:
+    return os.environ.get("RENTENGINE_TEST_POSTGRES_URL")
+
+
+async def _create_pg_database(admin_url: str, name: str, drop: bool = False) -> None:
+    engine = create_async_engine(async_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if not drop:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tmp_root() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="rentengine-tests-") as root:
+        yield Path(root)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncIterator[str]:
+    """A freshly migrated database of each backend, shared by the whole run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_root / 'test.db'}"
+        await upgrade_async(url)
+        yield url
+        return
+    admin = _postgres_admin_url()
+    if admin is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("RENTENGINE_TEST_POSTGRES_URL is not set: PostgreSQL tests cannot be skipped in CI")
+        pytest.skip("PostgreSQL not configured (set RENTENGINE_TEST_POSTGRES_URL, or run `make test`)")
+    name = f"rentengine_test_{uuid.uuid4().hex[:8]}"
+    await _create_pg_database(admin, name)
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    await upgrade_async(url)
+    yield url
+    await _create_pg_database(admin, name, drop=True)
+
+
+@pytest.fixture(scope="session")
+def backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"database_url": database_url, "secret_key": TEST_SECRET, "rate_limit": "off"}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+async def runtime(database_url: str) -> AsyncIterator[Runtime]:
+    rt = Runtime.build(make_settings(database_url))
+    yield rt
+    await rt.db.dispose()
+
+
+@pytest.fixture(scope="session")
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime.settings, runtime)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver/api/public/v1") as c:
+        yield c
+
+
+@pytest.fixture
+async def tenant(runtime: Runtime) -> Tenant:
+    """A fresh account with one user and one API key."""
+    return await make_tenant(runtime)
+
+
+@pytest.fixture
+async def make_client(database_url: str) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+    """A client for an app built with other settings (e.g. the rate limit switched on)."""
+    made: list[Runtime] = []
+
+    def build(**overrides: Any) -> httpx.AsyncClient:
+        rt = Runtime.build(make_settings(database_url, **overrides))
+        made.append(rt)
+        transport = httpx.ASGITransport(app=create_app(rt.settings, rt))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver/api/public/v1")
+
+    yield build
+    for rt in made:
+        await rt.db.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI=true a skipped test is a failure: every test must really run there."""
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
+    if skipped:
+        print(f"\nCI=true: {skipped} test(s) were skipped; skipped tests fail the run")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,62 @@
+"""Plain typed factories with keyword overrides."""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from rentengine.auth import service as auth
+from rentengine.runtime import Runtime
+
+
+@dataclass
+class Tenant:
+    account_id: uuid.UUID
+    user_id: uuid.UUID
+    email: str
+    key_id: uuid.UUID
+    token: str
+    other_account_ids: list[uuid.UUID] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def make_tenant(runtime: Runtime, *, accounts: int = 1, name: str = "Test PM") -> Tenant:
+    """A user with `accounts` fresh accounts and one API key."""
+    async with runtime.db.transaction() as session:
+        created = [await auth.create_account(session, f"{name} {i}") for i in range(accounts)]
+        email = f"user-{uuid.uuid4().hex[:12]}@example.com"
+        user = await auth.create_user(session, email, [a.id for a in created])
+        key, token = await auth.create_api_key(session, runtime.settings.secret_key, user, "test key")
+    return Tenant(
+        account_id=created[0].id,
+        user_id=user.id,
+        email=email,
+        key_id=key.id,
+        token=token,
+        other_account_ids=[a.id for a in created[1:]],
+    )
+
+
+async def make_key(runtime: Runtime, tenant: Tenant, name: str = "another key") -> tuple[uuid.UUID, str]:
+    async with runtime.db.transaction() as session:
+        user = await auth.require_user(session, tenant.email)
+        key, token = await auth.create_api_key(session, runtime.settings.secret_key, user, name)
+    return key.id, token
+
+
+def property_body(account_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "community_name": "Sunset Towers",
+        "building_count": 3,
+        "unit_count": 75,
+        "description": "Luxury apartment community with amenities",
+        "structure_type": "Mid Rise",
+        "year_built": 2008,
+        "photos": [{"path": "https://example.com/images/sunset-towers.jpg", "hidden": False}],
+        "text_address": "123 Main St, San Francisco, CA 94111",
+        "account_id": str(account_id),
+    }
+    body.update(overrides)
+    return body
