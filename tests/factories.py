@@ -60,3 +60,48 @@ def property_body(account_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+async def make_unit_row(runtime: Runtime, account_id: uuid.UUID) -> int:
+    """A bare unit (with its address) inserted directly, for tests of other domains that need one."""
+    from rentengine.units.models import Address, Unit
+
+    async with runtime.db.transaction() as session:
+        address = Address(
+            street_number="123", street_name="Main St", city="Austin", state="TX", zip_code="78701"
+        )
+        session.add(address)
+        await session.flush()
+        unit = Unit(
+            account_id=account_id,
+            address_id=address.id,
+            city_key="austin",
+            zip_code="78701",
+            property_type="SINGLE FAMILY RESIDENCE",
+            target_rental_rate=1800.0,
+        )
+        session.add(unit)
+        await session.flush()
+        return unit.id
+
+
+def unit_body(account_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
+    """A create body for a three-bedroom house in Austin, TX (the fields required on create, and a few)."""
+    body: dict[str, Any] = {
+        "account_id": str(account_id),
+        "address": {
+            "street_number": "123",
+            "street_name": "Main St",
+            "unit": "4B",
+            "city": "Austin",
+            "state": "TX",
+            "zip_code": "78701",
+        },
+        "property_type": "SINGLE FAMILY RESIDENCE",
+        "bedrooms": 3,
+        "bathrooms": 2.5,
+        "sqft": 1378,
+        "target_rental_rate": 2450,
+    }
+    body.update(overrides)
+    return body

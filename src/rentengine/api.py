@@ -3,13 +3,15 @@
 from fastapi import APIRouter, FastAPI
 
 from rentengine.audit.endpoints import router as audit_router
+from rentengine.lockboxes.endpoints import router as lockboxes_router
 from rentengine.properties.endpoints import router as properties_router
+from rentengine.units.endpoints import router as units_router
 
 API_PREFIX = "/api/public/v1"
 
 
 def mount_routers(app: FastAPI) -> None:
     api = APIRouter(prefix=API_PREFIX)
-    for router in (properties_router, audit_router):
+    for router in (properties_router, audit_router, lockboxes_router, units_router):
         api.include_router(router)
     app.include_router(api)

@@ -10,6 +10,7 @@ from rentengine import API_VERSION
 from rentengine.api import API_PREFIX, mount_routers
 from rentengine.errors import install_handlers
 from rentengine.middleware import BodyGuard, RateLimitHeaders
+from rentengine.openapi import install_openapi, operation_id
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
 
@@ -36,13 +37,15 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         version=API_VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
-        servers=[{"url": "/", "description": "this server"}],
-        docs_url="/docs",
-        redoc_url="/redoc",
+        # /openapi.json and a self-contained /docs page come from rentengine.openapi.
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.runtime = app_runtime
     install_handlers(app)
     mount_routers(app)
+    install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

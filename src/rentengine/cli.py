@@ -3,17 +3,20 @@
 import asyncio
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import click
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.auth import repository as auth_repository
 from rentengine.auth import service as auth
 from rentengine.db.migrate import upgrade
 from rentengine.db.session import Database
-from rentengine.settings import Settings
+from rentengine.settings import Settings, describe_error
 
 T = TypeVar("T")
 
@@ -21,14 +24,26 @@ T = TypeVar("T")
 def _settings() -> Settings:
     try:
         return Settings()
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except ValidationError as exc:
+        raise click.ClickException(describe_error(exc)) from None
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Rule and database failures end the command with one line on stderr, not a traceback."""
+    try:
+        yield
+    except auth.AuthRuleError as exc:
+        raise click.ClickException(str(exc)) from None
+    except DBAPIError as exc:
+        raise click.ClickException(f"database error: {exc.orig or exc}") from None
+    except OSError as exc:  # e.g. the PostgreSQL server refuses the connection
+        raise click.ClickException(f"cannot reach the database: {exc}") from None
 
 
 def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Migrates, then runs `work` in one committed transaction; rule errors become CLI errors."""
     settings = _settings()
-    upgrade(settings.database_url)
 
     async def run() -> T:
         db = Database(settings.database_url, pool_size=2)
@@ -38,10 +53,9 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         finally:
             await db.dispose()
 
-    try:
+    with _clear_errors():
+        upgrade(settings.database_url)
         return asyncio.run(run())
-    except auth.AuthRuleError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @click.group()
@@ -54,7 +68,8 @@ def main() -> None:
 def migrate() -> None:
     """Apply database migrations."""
     settings = _settings()
-    upgrade(settings.database_url)
+    with _clear_errors():
+        upgrade(settings.database_url)
     click.echo("database is up to date", err=True)
 
 

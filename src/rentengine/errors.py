@@ -8,7 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Match
 
+from rentengine.auth.ratelimit import rate_limit_headers
 from rentengine.kit.jsonutil import dumps
 
 log = logging.getLogger(__name__)
@@ -117,6 +120,15 @@ def render(exc: ApiError) -> Response:
     return json_response(exc.status_code, exc.body(), exc.headers())
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method served at the request's path, across all routes that share the path."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
+
+
 def install_handlers(app: FastAPI) -> None:
     from rentengine.validation import translate_errors
 
@@ -130,16 +142,19 @@ def install_handlers(app: FastAPI) -> None:
         in_query = all(err.get("loc", ("body",))[0] == "query" for err in errors)
         return render(BadRequest(translate_errors(errors), QUERY_ERROR if in_query else BODY_ERROR))
 
-    async def on_http(_request: Request, exc: Exception) -> Response:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         messages = {404: "Not found", 405: "Method not allowed"}
-        return json_response(
-            exc.status_code, {"error": messages.get(exc.status_code, str(exc.detail))}, exc.headers
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route matching the path; GET and POST are separate routes.
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return json_response(exc.status_code, {"error": messages.get(exc.status_code, str(exc.detail))}, headers)
 
-    async def on_unexpected(_request: Request, exc: Exception) -> Response:
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return json_response(500, {"error": "Internal server error"})
+        # This response bypasses the rate-limit header middleware (it is sent from the outermost layer).
+        return json_response(500, {"error": "Internal server error"}, rate_limit_headers(request.scope))
 
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 
 from rentengine.auth.service import Principal
 from rentengine.changes.types import Actor
@@ -13,8 +13,11 @@ from rentengine.errors import Forbidden
 from rentengine.kit.jsonutil import dumps
 
 
-class JSONBytes(Response):
-    """A response whose body is already-built JSON bytes (orjson), skipping FastAPI's encoder."""
+class JSONBytes(JSONResponse):
+    """A response whose body is already-built JSON bytes (orjson), skipping FastAPI's encoder.
+
+    It subclasses `JSONResponse` because FastAPI documents a route's `response_model` only then.
+    """
 
     media_type = "application/json"
 

@@ -2,7 +2,7 @@
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rentengine.auth.dependencies import RATE_LIMIT_HEADERS
+from rentengine.auth.ratelimit import rate_limit_headers
 from rentengine.errors import BadRequest, PayloadTooLarge, detail, json_response, render
 
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
@@ -21,7 +21,7 @@ class RateLimitHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra = scope.get("state", {}).get(RATE_LIMIT_HEADERS)
+                extra = rate_limit_headers(scope)
                 if extra:
                     headers = list(message.get("headers", []))
                     headers.extend((k.lower().encode(), v.encode()) for k, v in extra.items())

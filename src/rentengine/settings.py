@@ -1,12 +1,22 @@
 """One typed settings object, read from `RENTENGINE_*` environment variables."""
 
+import re
 from enum import StrEnum
 from typing import Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
+RATE_LIMIT_OFF = frozenset({"off", "none", "0", "false"})
+# One `limits` rate: "30/5seconds", "30 per 5 seconds", "100/minute". `limits` itself silently accepts
+# "0/second" (refuse everything), "1/0seconds" (read as 1 second) and ";"-separated lists (keeps the
+# first), so the shape is checked here first.
+_RATE = re.compile(
+    r"^\s*[1-9]\d*\s*(/|per)\s*([1-9]\d*)?\s*(second|minute|hour|day|month|year)s?\s*$", re.IGNORECASE
+)
 
 
 class Environment(StrEnum):
@@ -34,11 +44,33 @@ class Settings(BaseSettings):
     @field_validator("rate_limit")
     @classmethod
     def _parse_rate_limit(cls, value: str) -> str:
-        if value.strip().lower() in {"off", "none", "0", "false"}:
+        if value.strip().lower() in RATE_LIMIT_OFF:
             return "off"
+        if not _RATE.match(value):
+            raise ValueError(
+                f"not a rate limit: {value!r} (use e.g. 30/5seconds or 100/minute, or off to disable)"
+            )
         from limits import parse
 
-        parse(value)  # raises ValueError on a malformed rate string
+        parse(value)  # the shape matched; `limits` still has the last word on what it understands
+        return value.strip()
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        value = value.strip()
+        if value.startswith("postgres://"):  # the spelling many hosting providers hand out
+            value = "postgresql://" + value.removeprefix("postgres://")
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL (use sqlite:///path/to/file.db or postgresql://…)") from None
+        backend = url.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {backend!r} (use sqlite:/// or postgresql://)")
+        if backend == "sqlite" and url.database in (None, "", ":memory:"):
+            # Every pooled connection would get its own empty in-memory database.
+            raise ValueError("an in-memory SQLite database is not supported; give a file path")
         return value
 
     @model_validator(mode="after")
@@ -55,3 +87,13 @@ class Settings(BaseSettings):
     @property
     def rate_limit_enabled(self) -> bool:
         return self.rate_limit != "off"
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line per invalid setting, named by its environment variable (for the CLI)."""
+    lines = []
+    for err in exc.errors():
+        message = str(err["msg"]).removeprefix("Value error, ")
+        field = "_".join(str(part) for part in err["loc"])
+        lines.append(f"RENTENGINE_{field.upper()}: {message}" if field else message)
+    return "invalid configuration:\n  " + "\n  ".join(lines)

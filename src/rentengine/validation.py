@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, Strict
 from pydantic_core import PydanticCustomError
@@ -70,11 +70,16 @@ def _strict_bool(value: Any) -> Any:
 QueryBool = Annotated[bool, BeforeValidator(_strict_bool)]
 
 
-class CommaList:
-    """`CommaList[int]` → a list query parameter accepting `1,2` and repeated keys."""
+if TYPE_CHECKING:
+    # Type checkers see the plain list that validation produces.
+    CommaList = list
+else:
 
-    def __class_getitem__(cls, item: Any) -> Any:
-        return Annotated[list[item], BeforeValidator(_split_commas)]
+    class CommaList:
+        """`CommaList[int]` → a list query parameter accepting `1,2` and repeated keys."""
+
+        def __class_getitem__(cls, item: Any) -> Any:
+            return Annotated[list[item], BeforeValidator(_split_commas)]
 
 
 class WireModel(BaseModel):

@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from rentengine.audit import repository
+from rentengine.audit import examples, repository
 from rentengine.audit.models import AuditEntry
 from rentengine.audit.schemas import AuditEntryOut, AuditQuery
 from rentengine.auth.dependencies import CurrentPrincipal
@@ -29,7 +29,17 @@ def entry_to_wire(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-@router.get("/audit_log", response_model=list[AuditEntryOut], response_class=JSONBytes)
+@router.get(
+    "/audit_log",
+    response_model=list[AuditEntryOut],
+    response_class=JSONBytes,
+    responses={
+        200: {
+            "description": "The audit entries, `id` ascending (a bare array)",
+            "content": {"application/json": {"example": examples.LIST_RESPONSE}},
+        }
+    },
+)
 async def list_audit_log(
     principal: CurrentPrincipal, session: RequestSession, query: Annotated[AuditQuery, Query()]
 ) -> JSONBytes:

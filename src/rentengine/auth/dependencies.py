@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rentengine.auth import repository
 from rentengine.auth.models import ApiKey
+from rentengine.auth.ratelimit import remember_headers
 from rentengine.auth.service import Principal, authenticate
 from rentengine.errors import TooManyRequests, Unauthorized
 from rentengine.kit.clock import utc_now
@@ -15,7 +16,6 @@ from rentengine.runtime import Runtime, runtime_of
 
 # `last_used_at` is refreshed at most this often, so reads do not turn into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-RATE_LIMIT_HEADERS = "rentengine.ratelimit_headers"
 
 _bearer = HTTPBearer(auto_error=False, description="An API key created in the portal or with the CLI.")
 
@@ -33,7 +33,7 @@ async def _rate_limit(request: Request, runtime: Runtime, key: ApiKey) -> None:
         return
     state = await runtime.rate_limiter.hit(f"key:{key.id}")
     # Added to every response of this request (errors included) by the rate-limit header middleware.
-    request.scope.setdefault("state", {})[RATE_LIMIT_HEADERS] = state.headers()
+    remember_headers(request.scope, state.headers())
     if not state.allowed:
         raise TooManyRequests(retry_after=state.reset_seconds)
 

@@ -10,20 +10,27 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from sqlalchemy import text
+from sqlalchemy import Double, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import Scope
 
+# Where the Bearer dependency leaves this request's `X-Ratelimit-*` headers (in the ASGI scope state),
+# so that every response of the request carries them, error responses included.
+STATE_KEY = "rentengine.ratelimit_headers"
+
+# The new window's end is computed by the caller: PostgreSQL cannot type `$1 + $2` between two
+# untyped parameters, while each parameter alone takes the type of the column it is compared with.
 _HIT = text(
     """
-    INSERT INTO rate_limit_counters (key, count, expires_at) VALUES (:key, 1, :now + :window)
+    INSERT INTO rate_limit_counters (key, count, expires_at) VALUES (:key, 1, :new_expiry)
     ON CONFLICT (key) DO UPDATE SET
       count = CASE WHEN rate_limit_counters.expires_at <= :now THEN 1
                    ELSE rate_limit_counters.count + 1 END,
-      expires_at = CASE WHEN rate_limit_counters.expires_at <= :now THEN :now + :window
+      expires_at = CASE WHEN rate_limit_counters.expires_at <= :now THEN :new_expiry
                         ELSE rate_limit_counters.expires_at END
     RETURNING count, expires_at
     """
-)
+).bindparams(bindparam("now", type_=Double()), bindparam("new_expiry", type_=Double()))
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,15 @@ class WindowState:
         }
 
 
+def remember_headers(scope: Scope, headers: dict[str, str]) -> None:
+    scope.setdefault("state", {})[STATE_KEY] = headers
+
+
+def rate_limit_headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = scope.get("state", {}).get(STATE_KEY) or {}
+    return headers
+
+
 class RateLimiter:
     def __init__(self, engine: AsyncEngine, rate: str) -> None:
         self.engine = engine
@@ -51,7 +67,8 @@ class RateLimiter:
         key = self.item.key_for(identity)
         # Its own short transaction: a request that fails later must still have been counted.
         async with self.engine.begin() as conn:
-            row = (await conn.execute(_HIT, {"key": key, "now": now, "window": self.item.get_expiry()})).one()
+            params = {"key": key, "now": now, "new_expiry": now + self.item.get_expiry()}
+            row = (await conn.execute(_HIT, params)).one()
         count, expires_at = int(row[0]), float(row[1])
         return WindowState(
             limit=self.item.amount,

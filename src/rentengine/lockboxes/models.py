@@ -23,6 +23,14 @@ class Lockbox(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "serial_number"),
         Index("ix_lockboxes_account_id_created_at_id", "account_id", "created_at", "id"),
+        # GET /lockboxes?lockbox_type=… in page order.
+        Index(
+            "ix_lockboxes_account_id_lockbox_type_created_at_id",
+            "account_id",
+            "lockbox_type",
+            "created_at",
+            "id",
+        ),
         Index("ix_lockboxes_serial_number", "serial_number"),
     )
 

@@ -1,18 +1,27 @@
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 
 from rentengine.auth.dependencies import CurrentPrincipal
 from rentengine.db.session import RequestSession
 from rentengine.http import JSONBytes, actor_of, json_ok, visible_accounts
-from rentengine.properties import repository, service
+from rentengine.properties import examples, repository, service
 from rentengine.properties.schemas import PropertyOut, PropertyQuery, PropertyUpsert
 from rentengine.runtime import runtime_of
 
 router = APIRouter(tags=["Multifamily properties"])
 
 
-@router.get("/multifamily_properties", response_model=list[PropertyOut], response_class=JSONBytes)
+def _example(description: str, value: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"example": value}}}
+
+
+@router.get(
+    "/multifamily_properties",
+    response_model=list[PropertyOut],
+    response_class=JSONBytes,
+    responses={200: _example("The matching properties (a bare array)", examples.LIST_RESPONSE)},
+)
 async def list_multifamily_properties(
     request: Request,
     principal: CurrentPrincipal,
@@ -30,10 +39,19 @@ async def list_multifamily_properties(
     response_model=list[PropertyOut],
     response_class=JSONBytes,
     status_code=201,
-    responses={200: {"model": list[PropertyOut], "description": "Updated"}},
+    responses={
+        201: _example("Created: an array holding the new property", examples.CREATED_RESPONSE),
+        200: {
+            "model": list[PropertyOut],
+            **_example("Updated: an array holding the updated property", examples.UPDATED_RESPONSE),
+        },
+    },
 )
 async def upsert_multifamily_property(
-    request: Request, principal: CurrentPrincipal, session: RequestSession, body: PropertyUpsert
+    request: Request,
+    principal: CurrentPrincipal,
+    session: RequestSession,
+    body: Annotated[PropertyUpsert, Body(openapi_examples=examples.REQUEST_EXAMPLES)],
 ) -> JSONBytes:
     """Creates a multifamily property (no `id`) or updates the fields sent (with `id`)."""
     thresholds = runtime_of(request).settings.paid_feed_thresholds

@@ -67,5 +67,7 @@ class PropertyOut(BaseModel):
     account_id: uuid.UUID
     created_at: str
     updated_at: str
-    deleted: bool
-    paid_feed_requirements: list[str]
+    # Our additions: always sent, but optional in the schema because upstream records (and the
+    # official examples) do not have them.
+    deleted: bool = False
+    paid_feed_requirements: list[str] = Field(default_factory=list)

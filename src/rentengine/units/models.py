@@ -7,6 +7,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from rentengine.db.base import Base, PortableJSON, created_at_column, updated_at_column
 
+CITY_KEY_LENGTH = 100
+
+
+def city_key_of(city: str) -> str:
+    """The `city_key` of a city: the one normalisation used both when storing and when filtering."""
+    return city.lower()[:CITY_KEY_LENGTH]
+
 
 class Address(Base):
     __tablename__ = "addresses"
@@ -32,7 +39,7 @@ class Unit(Base):
     account_id: Mapped[uuid.UUID] = mapped_column(Uuid())
     address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
     # Denormalised from the address so that the city and zip filters use one index with the page order.
-    city_key: Mapped[str] = mapped_column(String(100))
+    city_key: Mapped[str] = mapped_column(String(CITY_KEY_LENGTH))
     zip_code: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(32), default="Incomplete")
     property_type: Mapped[str] = mapped_column(String(32))

@@ -90,6 +90,11 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_lockboxes_account_id_created_at_id", ["account_id", "created_at", "id"], unique=False
         )
+        batch_op.create_index(
+            "ix_lockboxes_account_id_lockbox_type_created_at_id",
+            ["account_id", "lockbox_type", "created_at", "id"],
+            unique=False,
+        )
         batch_op.create_index("ix_lockboxes_serial_number", ["serial_number"], unique=False)
 
     op.create_table(
@@ -291,6 +296,7 @@ def downgrade() -> None:
     op.drop_table("multifamily_properties")
     with op.batch_alter_table("lockboxes", schema=None) as batch_op:
         batch_op.drop_index("ix_lockboxes_serial_number")
+        batch_op.drop_index("ix_lockboxes_account_id_lockbox_type_created_at_id")
         batch_op.drop_index("ix_lockboxes_account_id_created_at_id")
 
     op.drop_table("lockboxes")

@@ -1,0 +1,213 @@
+"""The OpenAPI 3.1 document served at /openapi.json, and the self-contained reference page at /docs.
+
+FastAPI generates the paths and schemas from the routes; `build_document` then completes the
+document centrally instead of per route: paths relative to the `/api/public/v1` server, one
+`bearerAuth` scheme on every operation, the shared `Error` responses every operation can give, and
+none of FastAPI's 422 "Validation Error" responses (validation failures are 400s here).
+"""
+
+import copy
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+
+from rentengine.api import API_PREFIX
+from rentengine.apidocs import render_page
+from rentengine.errors import BODY_ERROR, QUERY_ERROR
+
+SECURITY_SCHEME = "bearerAuth"
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_FASTAPI_SCHEMAS = ("HTTPValidationError", "ValidationError")
+_RATE_LIMIT_HEADERS = ("X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset")
+# The pages allow no external resource: they are read on self-hosted networks without a CDN.
+_DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+ERROR_SCHEMAS: dict[str, Any] = {
+    "ErrorDetail": {
+        "type": "object",
+        "description": "One AJV v8-style validation error item.",
+        "required": ["keyword", "instancePath", "schemaPath", "params", "message"],
+        "properties": {
+            "keyword": {"type": "string", "description": "The failed JSON Schema keyword."},
+            "instancePath": {
+                "type": "string",
+                "description": "JSON Pointer into the query object or the body; empty for the root.",
+            },
+            "schemaPath": {"type": "string"},
+            "params": {"type": "object", "description": "Keyword-specific parameters."},
+            "message": {"type": "string"},
+        },
+    },
+    "Error": {
+        "type": "object",
+        "description": "The body of every error response.",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string"},
+            "details": {"type": "array", "items": {"$ref": "#/components/schemas/ErrorDetail"}},
+        },
+    },
+}
+
+_MISSING_ACCOUNT = {
+    "keyword": "required",
+    "instancePath": "",
+    "schemaPath": "#/required",
+    "params": {"missingProperty": "account_id"},
+    "message": "must have required property 'account_id'",
+}
+_BAD_LIMIT = {
+    "keyword": "maximum",
+    "instancePath": "/limit",
+    "schemaPath": "#/properties/limit/maximum",
+    "params": {"comparison": "<=", "limit": 100},
+    "message": "must be <= 100",
+}
+
+
+def _error_response(description: str, error: str) -> dict[str, Any]:
+    content = {"schema": _ERROR_REF, "example": {"error": error}}
+    return {"description": description, "content": {"application/json": content}}
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "integer"}}
+
+
+# Keyed by status code; each operation refers to these through `#/components/responses/...`.
+ERROR_RESPONSES: dict[str, tuple[str, dict[str, Any]]] = {
+    "400": (
+        "BadRequest",
+        {
+            "description": "Validation failed (query, path or body), or a business rule refused the request",
+            "content": {
+                "application/json": {
+                    "schema": _ERROR_REF,
+                    "examples": {
+                        "body": {"value": {"error": BODY_ERROR, "details": [_MISSING_ACCOUNT]}},
+                        "query": {"value": {"error": QUERY_ERROR, "details": [_BAD_LIMIT]}},
+                    },
+                }
+            },
+        },
+    ),
+    "401": ("Unauthorized", _error_response("Missing, malformed or revoked token", "Unauthorized")),
+    "403": ("Forbidden", _error_response("An account the caller cannot access", "Forbidden")),
+    "404": ("NotFound", _error_response("A referenced record is not found or not visible", "Not found")),
+    "409": ("Conflict", _error_response("Conflicts with the current state", "Conflict")),
+    "413": ("PayloadTooLarge", _error_response("Body over 1 MiB", "Request body too large")),
+    "429": ("TooManyRequests", _error_response("Rate limit exceeded", "Too many requests")),
+}
+ERROR_RESPONSES["401"][1]["headers"] = {
+    "WWW-Authenticate": {"required": True, "schema": {"type": "string", "const": "Bearer"}}
+}
+ERROR_RESPONSES["429"][1]["headers"] = {
+    "Retry-After": {"required": True, **_header("Seconds until the rate-limit window resets.")}
+}
+RATE_LIMIT_HEADERS: dict[str, Any] = {
+    "X-Ratelimit-Limit": _header("Requests allowed per window (absent when the limit is off)."),
+    "X-Ratelimit-Remaining": _header("Requests left in the current window."),
+    "X-Ratelimit-Reset": _header("Whole seconds until the window resets."),
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """Operation ids are the endpoint function names (`list_multifamily_properties`)."""
+    return route.name
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serves the completed document at /openapi.json (built once) and the reference page at /docs."""
+    page: list[bytes] = []
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_document(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        if not page:
+            page.append(render_page(openapi()).encode())
+        return HTMLResponse(page[0], headers={"Content-Security-Policy": _DOCS_CSP})
+
+
+def build_document(app: FastAPI) -> dict[str, Any]:
+    document = get_openapi(
+        title=app.title,
+        version=app.version,
+        openapi_version="3.1.0",
+        description=app.description,
+        routes=app.routes,
+        separate_input_output_schemas=app.separate_input_output_schemas,
+    )
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for name in _FASTAPI_SCHEMAS:
+        schemas.pop(name, None)
+    # Copies: the module constants must stay pristine for the next app built in this process.
+    schemas.update(copy.deepcopy(ERROR_SCHEMAS))
+    components["securitySchemes"] = {
+        SECURITY_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "An API key created in the portal or with `rentengine keys create`.",
+        }
+    }
+    components["responses"] = copy.deepcopy(dict(ERROR_RESPONSES.values()))
+    components["headers"] = copy.deepcopy(RATE_LIMIT_HEADERS)
+    _rebase_paths(document)
+    for operation in operations(document):
+        _complete_operation(operation)
+    return document
+
+
+def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    methods = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+    return [item[m] for item in document.get("paths", {}).values() for m in methods if m in item]
+
+
+def _rebase_paths(document: dict[str, Any]) -> None:
+    """Paths become relative to the one server, `/api/public/v1`, as in the upstream document."""
+    document["servers"] = [{"url": API_PREFIX, "description": "this server"}]
+    paths: dict[str, Any] = {}
+    for path, item in document.get("paths", {}).items():
+        if path.startswith(API_PREFIX + "/"):
+            paths[path.removeprefix(API_PREFIX)] = item
+        else:
+            paths[path] = {**item, "servers": [{"url": "/"}]}
+    document["paths"] = paths
+
+
+def _complete_operation(operation: dict[str, Any]) -> None:
+    operation["security"] = [{SECURITY_SCHEME: []}]
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    responses.pop("422", None)
+    for status, response in responses.items():
+        if status.startswith("2"):
+            headers = response.setdefault("headers", {})
+            headers.update({name: {"$ref": f"#/components/headers/{name}"} for name in _RATE_LIMIT_HEADERS})
+        elif status.startswith("4") and "$ref" not in response:
+            _use_error_schema(response, ERROR_RESPONSES.get(status))
+    statuses = ["400", "401", "403", "404", "429"] + (["413"] if "requestBody" in operation else [])
+    for status in statuses:
+        responses.setdefault(status, {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"})
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def _use_error_schema(response: dict[str, Any], shared: tuple[str, dict[str, Any]] | None) -> None:
+    """An error status a route declares itself (e.g. 409) gets the `Error` body and an example."""
+    media = response.setdefault("content", {}).setdefault("application/json", {})
+    if not media.get("schema"):
+        media["schema"] = _ERROR_REF
+    if shared is not None and "example" not in media and "examples" not in media:
+        shared_media = shared[1]["content"]["application/json"]
+        media.update({k: copy.deepcopy(v) for k, v in shared_media.items() if k in ("example", "examples")})
+    if shared is not None and "headers" in shared[1]:
+        response.setdefault("headers", copy.deepcopy(shared[1]["headers"]))

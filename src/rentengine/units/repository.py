@@ -1,0 +1,74 @@
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rentengine.units.models import Address, Unit, city_key_of
+from rentengine.units.schemas import UnitQuery
+
+# Unit and address ids are 32-bit integer keys; no id outside this range can exist.
+MAX_ID = 2_147_483_647
+
+UnitRow = tuple[Unit, Address]
+
+
+def _possible_ids(ids: Iterable[int]) -> list[int]:
+    # Out-of-range ids match nothing; dropping them keeps PostgreSQL from refusing the parameter.
+    return [i for i in ids if 1 <= i <= MAX_ID]
+
+
+def _filtered(stmt: Select[Unit, Address], query: UnitQuery) -> Select[Unit, Address]:
+    # Each filter is on a `units` column that leads an index together with `account_id`.
+    if query.unitIds is not None:
+        stmt = stmt.where(Unit.id.in_(_possible_ids(query.unitIds)))
+    if query.statuses is not None:
+        stmt = stmt.where(Unit.status.in_(query.statuses))
+    if query.extracted_from is not None:
+        stmt = stmt.where(Unit.extracted_from == query.extracted_from)
+    if query.city is not None:
+        stmt = stmt.where(Unit.city_key == city_key_of(query.city))
+    if query.zip_codes is not None:
+        stmt = stmt.where(Unit.zip_code.in_(query.zip_codes))
+    if query.updated_after is not None:
+        stmt = stmt.where(Unit.updated_at >= query.updated_after)
+    if query.updated_before is not None:
+        stmt = stmt.where(Unit.updated_at < query.updated_before)
+    return stmt
+
+
+async def list_units(
+    session: AsyncSession, account_ids: Iterable[uuid.UUID], query: UnitQuery
+) -> Sequence[UnitRow]:
+    stmt = (
+        select(Unit, Address)
+        .join(Address, Address.id == Unit.address_id)
+        .where(Unit.account_id.in_(list(account_ids)))
+    )
+    # `page_of` is typed for one-entity selects; this one also carries the address.
+    stmt = _filtered(stmt, query).order_by(Unit.id).limit(query.limit).offset(query.offset)
+    rows = await session.execute(stmt)
+    return [(unit, address) for unit, address in rows]
+
+
+async def get_unit_for_update(session: AsyncSession, unit_id: int) -> UnitRow | None:
+    """The unit and its address, locked until the transaction ends (PostgreSQL; SQLite locks anyway)."""
+    if not _possible_ids([unit_id]):
+        return None
+    stmt = (
+        select(Unit, Address)
+        .join(Address, Address.id == Unit.address_id)
+        .where(Unit.id == unit_id)
+        .with_for_update()
+    )
+    row = (await session.execute(stmt)).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def add_unit(session: AsyncSession, unit: Unit, address: Address) -> None:
+    """Inserts the address, then the unit pointing at it; both get their ids."""
+    session.add(address)
+    await session.flush()
+    unit.address_id = address.id
+    session.add(unit)
+    await session.flush()

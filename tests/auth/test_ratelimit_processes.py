@@ -1,0 +1,120 @@
+"""The rate limit holds across server processes: two real `rentengine serve` share one allowance."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rentengine.runtime import Runtime
+from tests.conftest import TEST_SECRET
+from tests.factories import make_tenant
+
+LIMIT = 5
+# Long enough that every request of a test falls inside one window.
+RATE = f"{LIMIT}/minute"
+RENTENGINE = Path(sys.executable).with_name("rentengine")
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"server did not start:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def servers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """Base URLs of two `rentengine serve --no-worker` processes on the same database."""
+    env = {
+        **os.environ,
+        "RENTENGINE_DATABASE_URL": database_url,
+        "RENTENGINE_SECRET_KEY": TEST_SECRET,
+        "RENTENGINE_RATE_LIMIT": RATE,
+    }
+    logs = tmp_path_factory.mktemp("servers")
+    started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
+    for n in range(2):
+        port, log = _free_port(), logs / f"server-{n}.log"
+        command = [str(RENTENGINE), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        started.append((process, f"http://127.0.0.1:{port}", log))
+    try:
+        for process, base, log in started:
+            _wait_until_up(process, base, log)
+        yield [base for _, base, _ in started]
+    finally:
+        for process, _, _ in started:
+            process.terminate()
+        for process, _, _ in started:
+            process.wait(timeout=30)
+
+
+async def test_alternating_between_processes_allows_exactly_the_limit(
+    servers: list[str], runtime: Runtime
+) -> None:
+    tenant = await make_tenant(runtime)
+    statuses: list[int] = []
+    async with httpx.AsyncClient(headers=tenant.headers, timeout=30) as client:
+        for n in range(3 * LIMIT):
+            base = servers[n % 2]
+            response = await client.get(f"{base}/api/public/v1/multifamily_properties")
+            statuses.append(response.status_code)
+    assert statuses == [200] * LIMIT + [429] * (2 * LIMIT)
+
+
+async def test_concurrent_requests_to_both_processes_allow_exactly_the_limit(
+    servers: list[str], runtime: Runtime
+) -> None:
+    tenant = await make_tenant(runtime)
+    async with httpx.AsyncClient(headers=tenant.headers, timeout=30) as client:
+        responses = await asyncio.gather(
+            *(client.get(f"{servers[n % 2]}/api/public/v1/multifamily_properties") for n in range(4 * LIMIT))
+        )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * LIMIT + [429] * (3 * LIMIT)
+    remaining = sorted(int(r.headers["x-ratelimit-remaining"]) for r in responses if r.status_code == 200)
+    assert remaining == list(range(LIMIT))
+
+
+@pytest.mark.parametrize("chunked", [True, False])
+def test_a_real_server_refuses_an_oversized_body(servers: list[str], chunked: bool) -> None:
+    chunk = b" " * 65536
+    size = 2 * 1024 * 1024
+
+    def stream() -> Iterator[bytes]:
+        for _ in range(size // len(chunk)):
+            yield chunk
+
+    content: Iterator[bytes] | bytes = stream() if chunked else b" " * size
+    response = httpx.post(
+        f"{servers[0]}/api/public/v1/multifamily_properties",
+        content=content,
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert response.json() == {"error": "Request body too large"}

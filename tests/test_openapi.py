@@ -1,0 +1,249 @@
+"""The OpenAPI document at /openapi.json and the reference page at /docs, read over HTTP.
+
+Every test walks the operations of the served document instead of naming them, so endpoints added
+later are held to the same rules as soon as they are mounted.
+"""
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from html import escape
+from typing import Any
+
+import httpx
+import jsonschema_rs
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from rentengine.app import create_app
+from rentengine.runtime import Runtime
+from tests.factories import Tenant
+
+METHODS = ("get", "put", "post", "patch", "delete")
+ALWAYS = {"400", "401", "403", "404", "429"}
+# Anything the browser would fetch from elsewhere: src/href/action to another origin, CSS imports.
+EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//|@import|url\(""", re.I)
+Operation = tuple[str, str, dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def app(runtime: Runtime) -> FastAPI:
+    return create_app(runtime.settings, runtime)
+
+
+@pytest.fixture(scope="session")
+async def root(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client at the server root, where /openapi.json and /docs live."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def document(root: httpx.AsyncClient) -> dict[str, Any]:
+    response = await root.get("/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def operations_of(document: dict[str, Any]) -> Iterator[Operation]:
+    for path, item in document["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield method, path, item[method]
+
+
+def resolve(document: dict[str, Any], node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def validator(document: dict[str, Any], schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    """A 2020-12 validator for one schema of the document, resolving its `#/components/...` refs."""
+    return jsonschema_rs.Draft202012Validator(
+        {**schema, "components": document["components"]}, validate_formats=True
+    )
+
+
+def examples_of(media: dict[str, Any]) -> list[Any]:
+    found = [example["value"] for example in media.get("examples", {}).values()]
+    return found + ([media["example"]] if "example" in media else [])
+
+
+def json_media(document: dict[str, Any], node: Any) -> dict[str, Any]:
+    media: dict[str, Any] = resolve(document, node).get("content", {}).get("application/json", {})
+    return media
+
+
+def in_account(value: Any, account_id: uuid.UUID) -> Any:
+    """An example body moved into the caller's account (the documented accounts are not ours)."""
+    if isinstance(value, dict):
+        return {
+            k: str(account_id) if k == "account_id" else in_account(v, account_id) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [in_account(item, account_id) for item in value]
+    return value
+
+
+def fill_path(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+
+
+async def test_document_is_openapi_3_1_and_served_without_a_token(document: dict[str, Any]) -> None:
+    assert document["openapi"] == "3.1.0"
+    assert document["info"]["version"] == "1.1.1"
+    assert [server["url"] for server in document["servers"]] == ["/api/public/v1"]
+    assert document["paths"], "no operations documented"
+    assert all(not path.startswith("/api/public/v1") for path in document["paths"])
+
+
+async def test_document_is_built_once(app: FastAPI, root: httpx.AsyncClient) -> None:
+    first = await root.get("/openapi.json")
+    second = await root.get("/openapi.json")
+    assert first.content == second.content
+    assert app.openapi() is app.openapi()
+
+
+async def test_paths_work_relative_to_the_server(
+    document: dict[str, Any], root: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    server = document["servers"][0]["url"]
+    for method, path, operation in operations_of(document):
+        body = {} if "requestBody" in operation else None
+        response = await root.request(method, server + fill_path(path), json=body, headers=tenant.headers)
+        assert response.status_code in {int(status) for status in operation["responses"]}, (method, path)
+        if method == "get" and "{" not in path:
+            assert response.status_code == 200, (method, path, response.text)
+
+
+async def test_every_operation_needs_the_bearer_scheme(
+    document: dict[str, Any], root: httpx.AsyncClient
+) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert schemes == {"bearerAuth": {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}}
+    server = document["servers"][0]["url"]
+    for method, path, operation in operations_of(document):
+        assert operation["security"] == [{"bearerAuth": []}], (method, path)
+        response = await root.request(method, server + fill_path(path), json={} if method != "get" else None)
+        assert response.status_code == 401, (method, path)
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_every_operation_documents_its_errors_with_the_error_schema(document: dict[str, Any]) -> None:
+    error = document["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    assert set(error["properties"]) == {"error", "details"}
+    detail = document["components"]["schemas"]["ErrorDetail"]
+    assert set(detail["required"]) == {"keyword", "instancePath", "schemaPath", "params", "message"}
+    for method, path, operation in operations_of(document):
+        statuses = set(operation["responses"])
+        assert statuses >= ALWAYS, (method, path)
+        assert ("413" in statuses) == ("requestBody" in operation), (method, path)
+        for status in statuses - {"200", "201", "202", "204"}:
+            schema = json_media(document, operation["responses"][status])["schema"]
+            assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+
+
+async def test_conflicts_are_documented_exactly_where_routes_declare_them(
+    app: FastAPI, document: dict[str, Any]
+) -> None:
+    declared = {
+        (method.lower(), route.path_format.removeprefix("/api/public/v1"))
+        for route in app.routes
+        if isinstance(route, APIRoute) and route.include_in_schema and 409 in route.responses
+        for method in route.methods
+    }
+    documented = {(method, path) for method, path, op in operations_of(document) if "409" in op["responses"]}
+    assert documented == declared
+
+
+async def test_no_422_validation_error_anywhere(root: httpx.AsyncClient, document: dict[str, Any]) -> None:
+    text = (await root.get("/openapi.json")).text
+    assert "HTTPValidationError" not in text
+    assert "ValidationError" not in text
+    assert "Validation Error" not in text
+    for method, path, operation in operations_of(document):
+        assert "422" not in operation["responses"], (method, path)
+
+
+async def test_operation_ids_are_unique(document: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in operations_of(document)]
+    assert len(ids) == len(set(ids))
+
+
+async def test_every_operation_has_examples_that_match_their_schemas(document: dict[str, Any]) -> None:
+    for method, path, operation in operations_of(document):
+        where = (method, path)
+        if "requestBody" in operation:
+            media = json_media(document, operation["requestBody"])
+            assert examples_of(media), (*where, "request")
+            check = validator(document, media["schema"])
+            for example in examples_of(media):
+                assert check.is_valid(example), (*where, list(check.iter_errors(example))[:1])
+        success = [s for s in operation["responses"] if s.startswith("2")]
+        assert any(examples_of(json_media(document, operation["responses"][s])) for s in success), where
+        for status, response in operation["responses"].items():
+            media = json_media(document, response)
+            if "schema" not in media:
+                continue
+            check = validator(document, media["schema"])
+            for example in examples_of(media):
+                assert check.is_valid(example), (*where, status, list(check.iter_errors(example))[:1])
+
+
+async def test_request_examples_are_accepted_and_answered_as_documented(
+    document: dict[str, Any], root: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    server = document["servers"][0]["url"]
+    for method, path, operation in operations_of(document):
+        if "requestBody" not in operation:
+            continue
+        for example in examples_of(json_media(document, operation["requestBody"])):
+            body = in_account(example, tenant.account_id)
+            response = await root.request(method, server + fill_path(path), json=body, headers=tenant.headers)
+            status = str(response.status_code)
+            assert status in operation["responses"], (method, path, body, response.text)
+            media = json_media(document, operation["responses"][status])
+            assert validator(document, media["schema"]).is_valid(response.json()), (method, path, body)
+
+
+async def test_the_official_create_example_creates_a_property(
+    document: dict[str, Any], root: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    media = json_media(document, document["paths"]["/multifamily_properties"]["post"]["requestBody"])
+    body = in_account(media["examples"]["create"]["value"], tenant.account_id)
+    response = await root.post("/api/public/v1/multifamily_properties", json=body, headers=tenant.headers)
+    assert response.status_code == 201
+    [record] = response.json()
+    documented = json_media(
+        document, document["paths"]["/multifamily_properties"]["post"]["responses"]["201"]
+    )
+    assert set(record) == set(documented["example"][0])
+    assert {k: record[k] for k in body} == body
+
+
+async def test_docs_page_lists_every_operation_without_external_requests(
+    document: dict[str, Any], root: httpx.AsyncClient
+) -> None:
+    response = await root.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    page = response.text
+    for method, path, operation in operations_of(document):
+        assert f"{method.upper()} {escape(path)}" in page, (method, path)
+        assert f'id="op-{escape(operation["operationId"])}"' in page, (method, path)
+    for name in document["components"]["schemas"]:
+        assert f'id="schema-{escape(name)}"' in page
+    assert "<script" not in page.lower()
+    assert not EXTERNAL.search(page), EXTERNAL.search(page)
+
+
+async def test_cdn_based_doc_pages_are_gone(root: httpx.AsyncClient) -> None:
+    assert (await root.get("/redoc")).status_code == 404
