@@ -36,7 +36,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 # Per operation and generation mode; keeps a backend's whole run well under a minute.
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 150
 METHODS = ("get", "put", "post", "patch", "delete")
 
 

@@ -88,7 +88,7 @@ class _Renderer:
     def constraints(self, schema: dict[str, Any]) -> str:
         parts: list[str] = []
         for option in [schema, *schema.get("anyOf", [])]:
-            parts += [template.format(option[key]) for key, template in _CONSTRAINTS if key in option]
+            parts += [template.format(_plain(option[key])) for key, template in _CONSTRAINTS if key in option]
             if "enum" in option:
                 parts.append("one of " + ", ".join(json.dumps(v) for v in option["enum"]))
         if "default" in schema and schema["default"] is not None:
@@ -162,6 +162,11 @@ class _Renderer:
             f"{_paragraphs(operation.get('description', ''))}{self.parameters(operation)}"
             f"{self.request_body(operation)}{self.responses(operation)}</section>"
         )
+
+
+def _plain(value: Any) -> Any:
+    # FastAPI's schema model stores bounds as floats; `>= 1` reads better than `>= 1.0`.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _required(required: bool) -> str:

@@ -120,6 +120,11 @@ def render(exc: ApiError) -> Response:
     return json_response(exc.status_code, exc.body(), exc.headers())
 
 
+def unparsable_body(cause: BaseException | None) -> Detail:
+    reason = "nested too deeply" if isinstance(cause, RecursionError) else "not UTF-8 text"
+    return detail("json", "", f"body must be valid JSON ({reason})", {}, "#")
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method served at the request's path, across all routes that share the path."""
     methods: set[str] = set()
@@ -144,6 +149,9 @@ def install_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            # FastAPI's own refusal of a body that is not even text: invalid UTF-8, nesting too deep.
+            return render(BadRequest([unparsable_body(exc.__cause__)]))
         messages = {404: "Not found", 405: "Method not allowed"}
         headers = dict(exc.headers or {})
         if exc.status_code == 405:

@@ -10,9 +10,10 @@ import copy
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from rentengine.api import API_PREFIX
 from rentengine.apidocs import render_page
@@ -162,10 +163,43 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     }
     components["responses"] = copy.deepcopy(dict(ERROR_RESPONSES.values()))
     components["headers"] = copy.deepcopy(RATE_LIMIT_HEADERS)
+    for route in api_routes(app):
+        _restore_examples(document["paths"][route.path_format], route)
     _rebase_paths(document)
     for operation in operations(document):
         _complete_operation(operation)
-    return document
+    first = ("openapi", "info", "servers", "paths")
+    return {**{key: document[key] for key in first if key in document}, **document}
+
+
+def api_routes(app: FastAPI) -> list[RouteContext]:
+    """The documented routes, with the prefixes and responses of the routers that include them."""
+    return [
+        context
+        for context in iter_route_contexts(app.routes)
+        if isinstance(context.original_route, APIRoute) and context.include_in_schema
+    ]
+
+
+def _restore_examples(path_item: dict[str, Any], route: RouteContext) -> None:
+    """Puts back the examples exactly as the route declares them.
+
+    FastAPI renders its document with `exclude_none`, which also deletes every `null` inside the
+    examples, so a documented `"description": null` would vanish and the example would no longer
+    match its own schema.
+    """
+    for method in route.methods or ():
+        operation = path_item[method.lower()]
+        for status, declared in route.responses.items():
+            media = declared.get("content", {}).get("application/json", {})
+            target = operation["responses"][str(status)].get("content", {}).get("application/json")
+            for key in ("example", "examples"):
+                if key in media and target is not None:
+                    target[key] = jsonable_encoder(media[key])
+        body = route.body_field
+        examples = getattr(body.field_info, "openapi_examples", None) if body is not None else None
+        if examples:
+            operation["requestBody"]["content"]["application/json"]["examples"] = jsonable_encoder(examples)
 
 
 def operations(document: dict[str, Any]) -> list[dict[str, Any]]:

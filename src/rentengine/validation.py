@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, Strict
@@ -24,9 +24,12 @@ def _parse_datetime(value: Any) -> datetime:
     if not isinstance(value, str) or not _RFC3339.match(value):
         raise _format_error("date-time")
     try:
-        return datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+        # An instant whose UTC time falls outside years 1-9999 cannot be compared or stored.
+        parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise _format_error("date-time") from None
+    return parsed
 
 
 def _parse_date(value: Any) -> date:

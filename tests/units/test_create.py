@@ -100,6 +100,11 @@ INVALID_CREATES: list[tuple[dict[str, Any], str, str]] = [
     ({"created_at": "2024-01-01T00:00:00Z"}, "additionalProperties", ""),
     ({"updated_at": "2024-01-01T00:00:00Z"}, "additionalProperties", ""),
     ({"colour": "blue"}, "additionalProperties", ""),
+    # NUL cannot be stored (PostgreSQL), so it is refused up front.
+    ({"renovated": "a\u0000b"}, "pattern", "/renovated"),
+    (_address(street_name="Main\u0000St"), "pattern", "/address/street_name"),
+    ({"amenities": ["Pool\u0000"]}, "pattern", "/amenities/0"),
+    ({"unit": "4B"}, "additionalProperties", ""),
     (
         {"marketing_photos": [{"path": "a.jpg", "hidden": False, "original": "https://x.example/a.jpg"}]},
         "additionalProperties",

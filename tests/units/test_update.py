@@ -20,7 +20,7 @@ from tests.units.helpers import (
     update_unit,
 )
 
-RICH = {
+RICH: dict[str, Any] = {
     "num_parking_spots": 2,
     "laundry": "In Unit",
     "is_occupied": True,

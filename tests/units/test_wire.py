@@ -2,13 +2,12 @@
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any, get_args
+from typing import Any
 
 import httpx
 import pytest
 
 from rentengine.units import examples
-from rentengine.units.schemas import Laundry, ParkingType, PropertyType, ShowingMethod, UnitStatus
 from tests.factories import Tenant
 from tests.units.helpers import PATH, create_unit, fetch_unit, update_unit
 
@@ -155,17 +154,47 @@ async def test_the_documented_example_is_what_the_server_returns(
     }
 
 
-@pytest.mark.parametrize(
-    ("field", "values"),
-    [
-        ("status", get_args(UnitStatus)),
-        ("property_type", get_args(PropertyType)),
-        ("laundry", get_args(Laundry)),
-        ("showing_method", get_args(ShowingMethod)),
-    ],
-)
-async def test_every_enum_spelling_round_trips(
-    client: httpx.AsyncClient, tenant: Tenant, field: str, values: tuple[str, ...]
+# The spellings of API.md §6.3, written out here so that the test does not trust the code's enums.
+DOCUMENTED_ENUMS: list[tuple[str, list[str]]] = [
+    (
+        "status",
+        [
+            "Incomplete",
+            "Under Review",
+            "Available",
+            "Archived",
+            "Leased",
+            "On Hold",
+            "Expired",
+            "Withdrawn",
+            "Withdrawal Requested",
+            "Price Analysis",
+        ],
+    ),
+    (
+        "property_type",
+        ["SINGLE FAMILY RESIDENCE", "DUPLEX", "TRIPLEX", "MULTI-FAMILY", "CONDO", "TOWNHOUSE", "ROOM", "ADU"],
+    ),
+    (
+        "laundry",
+        ["In Unit", "Shared", "Coin-op", "Hookups but no machines", "Machines In Unit", "On-site", "None"],
+    ),
+    ("showing_method", ["Accompanied", "Remote Guided", "Remote Guided with Gated Access", "Self Guided"]),
+]
+PARKING_TYPES = [
+    "Street",
+    "Carport",
+    "Assigned Spots",
+    "Driveway",
+    "Shared Garage",
+    "Private Garage",
+    "Paid Parking",
+]
+
+
+@pytest.mark.parametrize(("field", "values"), DOCUMENTED_ENUMS)
+async def test_every_documented_enum_spelling_round_trips(
+    client: httpx.AsyncClient, tenant: Tenant, field: str, values: list[str]
 ) -> None:
     unit = await create_unit(client, tenant)
     for value in values:
@@ -173,18 +202,10 @@ async def test_every_enum_spelling_round_trips(
         assert (await fetch_unit(client, tenant, unit["id"]))[field] == value
 
 
-async def test_documented_enum_values_are_accepted(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    assert set(get_args(Laundry)) >= {
-        "In Unit",
-        "Shared",
-        "Coin-op",
-        "Hookups but no machines",
-        "Machines In Unit",
-    }
-    assert len(get_args(UnitStatus)) == 10
-    parking = list(get_args(ParkingType))
-    unit = await create_unit(client, tenant, parking_type=parking)
-    assert unit["parking_type"] == parking
+async def test_every_parking_type_round_trips(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    unit = await create_unit(client, tenant, parking_type=PARKING_TYPES)
+    assert unit["parking_type"] == PARKING_TYPES
+    assert (await fetch_unit(client, tenant, unit["id"]))["parking_type"] == PARKING_TYPES
 
 
 async def test_photo_originals_are_full_urls(photo_client: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -21,25 +21,83 @@ CITIES = (
     ("Nashville", "TN", 36.1627, -86.7816, "372"),
 )
 STREETS = (
-    "Oak", "Maple", "Cedar", "Pine", "Elm", "Willow", "Magnolia", "Pecan", "Live Oak", "Sycamore",
-    "Lakeview", "Hillcrest", "Sunset", "Meadow", "Ridge", "Park", "Spring", "Highland", "Riverside",
-    "Bluebonnet", "Cypress", "Dogwood", "Forest", "Prairie", "Canyon", "Mesa", "Harbor", "Heritage",
+    "Oak",
+    "Maple",
+    "Cedar",
+    "Pine",
+    "Elm",
+    "Willow",
+    "Magnolia",
+    "Pecan",
+    "Live Oak",
+    "Sycamore",
+    "Lakeview",
+    "Hillcrest",
+    "Sunset",
+    "Meadow",
+    "Ridge",
+    "Park",
+    "Spring",
+    "Highland",
+    "Riverside",
+    "Bluebonnet",
+    "Cypress",
+    "Dogwood",
+    "Forest",
+    "Prairie",
+    "Canyon",
+    "Mesa",
+    "Harbor",
+    "Heritage",
 )
 SUFFIXES = ("St", "Ave", "Dr", "Ln", "Ct", "Blvd", "Way", "Trl", "Pl", "Cir")
 PROPERTY_TYPES = (
-    ("SINGLE FAMILY RESIDENCE", 55), ("TOWNHOUSE", 12), ("CONDO", 10), ("DUPLEX", 8),
-    ("MULTI-FAMILY", 7), ("TRIPLEX", 3), ("ADU", 3), ("ROOM", 2),
+    ("SINGLE FAMILY RESIDENCE", 55),
+    ("TOWNHOUSE", 12),
+    ("CONDO", 10),
+    ("DUPLEX", 8),
+    ("MULTI-FAMILY", 7),
+    ("TRIPLEX", 3),
+    ("ADU", 3),
+    ("ROOM", 2),
 )
 STATUSES = (
-    ("Available", 40), ("Leased", 30), ("Incomplete", 6), ("Under Review", 5), ("On Hold", 5),
-    ("Archived", 5), ("Expired", 3), ("Withdrawn", 3), ("Withdrawal Requested", 1), ("Price Analysis", 2),
+    ("Available", 40),
+    ("Leased", 30),
+    ("Incomplete", 6),
+    ("Under Review", 5),
+    ("On Hold", 5),
+    ("Archived", 5),
+    ("Expired", 3),
+    ("Withdrawn", 3),
+    ("Withdrawal Requested", 1),
+    ("Price Analysis", 2),
 )
 SHOWING_METHODS = ("Self Guided", "Accompanied", "Remote Guided", "Remote Guided with Gated Access")
 LAUNDRY = ("In Unit", "Hookups but no machines", "Shared", "On-site", "None")
-AMENITIES = ("Pool", "Fenced yard", "Fireplace", "Granite countertops", "Walk-in closet", "Ceiling fans",
-             "Stainless steel appliances", "Patio", "Hardwood floors", "Smart thermostat")
-COMMUNITIES = ("Sunset Towers", "The Residences at Lakeview", "Magnolia Commons", "Cedar Ridge Apartments",
-               "Heritage Park", "The Summit", "Riverside Lofts", "Willow Creek", "Parkside Place")
+AMENITIES = (
+    "Pool",
+    "Fenced yard",
+    "Fireplace",
+    "Granite countertops",
+    "Walk-in closet",
+    "Ceiling fans",
+    "Stainless steel appliances",
+    "Patio",
+    "Hardwood floors",
+    "Smart thermostat",
+)
+COMMUNITIES = (
+    "Sunset Towers",
+    "The Residences at Lakeview",
+    "Magnolia Commons",
+    "Cedar Ridge Apartments",
+    "Heritage Park",
+    "The Summit",
+    "Riverside Lofts",
+    "Willow Creek",
+    "Parkside Place",
+)
 
 
 @dataclass
@@ -65,8 +123,10 @@ class DemoRandom:
             "state": state,
             "zip_code": f"{zip_prefix}{self.rng.randint(1, 99):02d}",
             "country": "United States",
-            "coordinates": [round(lng + self.rng.uniform(-0.15, 0.15), 6),
-                            round(lat + self.rng.uniform(-0.15, 0.15), 6)],
+            "coordinates": [
+                round(lng + self.rng.uniform(-0.15, 0.15), 6),
+                round(lat + self.rng.uniform(-0.15, 0.15), 6),
+            ],
         }
 
     def unit(self, account_id: str) -> dict[str, Any]:
@@ -107,7 +167,7 @@ class DemoRandom:
             "year_built": self.rng.randint(1970, 2024),
             "photos": [{"path": f"photos/community-{self.rng.randint(1, 500)}.jpg", "hidden": False}],
             "text_address": f"{address['street_number']} {address['street_name']}, {address['city']}, "
-                            f"{address['state']} {address['zip_code']}",
+            f"{address['state']} {address['zip_code']}",
         }
 
     def serial_numbers(self, count: int) -> Iterator[str]:
@@ -117,7 +177,10 @@ class DemoRandom:
 
     def lockbox_event_metadata(self, event_type: str) -> dict[str, Any]:
         if event_type == "Install":
-            return {"installer_id": f"user_{self.rng.randint(10000, 99999)}",
-                    "notes": self.rng.choice(("Installed on front door", "Installed on side gate",
-                                              "Installed on garage keypad"))}
+            return {
+                "installer_id": f"user_{self.rng.randint(10000, 99999)}",
+                "notes": self.rng.choice(
+                    ("Installed on front door", "Installed on side gate", "Installed on garage keypad")
+                ),
+            }
         return {"notes": self.rng.choice(("Removed after lease signed", "Moved to another property"))}

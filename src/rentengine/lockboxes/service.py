@@ -4,7 +4,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,7 +40,26 @@ def lockbox_to_wire(row: Lockbox) -> Record:
     }
 
 
-def lockbox_event_to_wire(row: LockboxEvent) -> Record:
+class EventFields(Protocol):
+    """What the wire form of an event reads: a `LockboxEvent` row or a bulk-built stand-in."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def lockbox_id(self) -> uuid.UUID: ...
+    @property
+    def account_id(self) -> uuid.UUID: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def unit_id(self) -> int | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def event_metadata(self) -> dict[str, Any] | None: ...
+
+
+def lockbox_event_to_wire(row: EventFields) -> Record:
     return {
         "id": str(row.id),
         "lockbox_id": str(row.lockbox_id),

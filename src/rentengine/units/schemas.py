@@ -40,8 +40,12 @@ YEARS_AHEAD = 5
 ACCOMPANIED_KEYS = frozenset({"assigned_user_ids", "meeting_location", "notes"})
 UNACCOMPANIED_KEYS = frozenset({"lockbox_location", "lockbox_code", "notes"})
 
+# PostgreSQL stores no NUL character in text or JSON; refusing it keeps such input a 400, not a 500.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[Str, Field(pattern=NO_NUL)]
+QueryText = Annotated[str, Field(pattern=NO_NUL)]
 NonNegative = Annotated[Number, Field(ge=0)]
-ShortText = Annotated[Str, Field(max_length=200)]
+ShortText = Annotated[Text, Field(max_length=200)]
 Longitude = Annotated[Number, Field(ge=-180, le=180)]
 Latitude = Annotated[Number, Field(ge=-90, le=90)]
 
@@ -54,18 +58,24 @@ def _pair_length(value: Any) -> Any:
 
 
 Coordinates = Annotated[tuple[Longitude, Latitude], BeforeValidator(_pair_length)]
-ZipCode = Annotated[str, Field(min_length=1, max_length=16)]
+ZipCode = Annotated[QueryText, Field(min_length=1, max_length=16)]
 LeaseMonths = Annotated[Int, Field(ge=1, le=120)]
 
 
 class UnitQuery(PageQuery):
     # camelCase as documented; `account_id` is refused like any other unknown parameter.
-    unitIds: CommaList[int] | None = Field(None, max_length=1000)
-    accountId: uuid.UUID | None = None
-    statuses: CommaList[UnitStatus] | None = Field(None, max_length=100)
-    extracted_from: str | None = Field(None, max_length=2048)
-    city: str | None = Field(None, description="Case-insensitive exact match", max_length=100)
-    zip_codes: CommaList[ZipCode] | None = Field(None, max_length=1000)
+    unitIds: CommaList[int] | None = Field(
+        None, max_length=1000, description="Unit ids, `1,2` or repeated; ids you cannot see match nothing"
+    )
+    accountId: uuid.UUID | None = Field(None, description="One of your accounts (default: all of them)")
+    statuses: CommaList[UnitStatus] | None = Field(
+        None, max_length=100, description="`Available,On Hold` or repeated (default: every status)"
+    )
+    extracted_from: QueryText | None = Field(None, max_length=2048, description="Exact match")
+    city: QueryText | None = Field(None, max_length=100, description="Case-insensitive exact match")
+    zip_codes: CommaList[ZipCode] | None = Field(
+        None, max_length=1000, description="`78701,78702` or repeated"
+    )
     updated_after: DateTime | None = Field(None, description="`updated_at` >= this")
     updated_before: DateTime | None = Field(None, description="`updated_at` < this")
 
@@ -73,39 +83,39 @@ class UnitQuery(PageQuery):
 class UnitAddress(WireModel):
     """Sent whole: the stored address is replaced (an omitted `unit` is cleared)."""
 
-    street_number: Str = Field(min_length=1, max_length=32)
-    street_name: Str = Field(min_length=1, max_length=200)
-    unit: Str | None = Field(None, max_length=32)
-    city: Str = Field(min_length=1, max_length=100)
+    street_number: Text = Field(min_length=1, max_length=32)
+    street_name: Text = Field(min_length=1, max_length=200)
+    unit: Text | None = Field(None, max_length=32)
+    city: Text = Field(min_length=1, max_length=100)
     state: Str = Field(pattern=r"^[A-Za-z]{2}$", description="Two-letter state code")
-    zip_code: Str = Field(min_length=1, max_length=16)
+    zip_code: Text = Field(min_length=1, max_length=16)
     country: Country = "United States"
     coordinates: Coordinates | None = Field(None, description="[longitude, latitude]")
 
 
 class UnitFee(WireModel):
-    name: Str = Field(min_length=1, max_length=200)
-    type: Str = Field(max_length=100)
+    name: Text = Field(min_length=1, max_length=200)
+    type: Text = Field(max_length=100)
     amount: NonNegative
 
 
 class UnitPhoto(WireModel):
-    path: Str = Field(min_length=1, max_length=2048)
+    path: Text = Field(min_length=1, max_length=2048)
     hidden: Bool
 
 
 class UnitAccessInstructions(WireModel):
     """Self/Remote methods: lockbox keys; Accompanied: assigned users and meeting place; all: notes."""
 
-    lockbox_location: Str | None = Field(None, max_length=500)
-    lockbox_code: Str | None = Field(None, max_length=64)
+    lockbox_location: Text | None = Field(None, max_length=500)
+    lockbox_code: Text | None = Field(None, max_length=64)
     assigned_user_ids: list[uuid.UUID] | None = Field(None, max_length=50)
-    meeting_location: Str | None = Field(None, max_length=500)
-    notes: Str | None = Field(None, max_length=2000)
+    meeting_location: Text | None = Field(None, max_length=500)
+    notes: Text | None = Field(None, max_length=2000)
 
 
 class UnitPrescreenRules(WireModel):
-    min_credit_score_band: Str | None = Field(None, max_length=50)
+    min_credit_score_band: Text | None = Field(None, max_length=50)
     min_income_to_rent_ratio: NonNegative | None = None
 
 
@@ -133,9 +143,9 @@ class UnitUpsert(WireModel):
     earliest_showing_date: Date | None = None
     desired_lease_duration_months: list[LeaseMonths] = Field(None, max_length=24)  # type: ignore[arg-type]
     pets_allowed: ShortText | None = None
-    pet_restrictions: Str | None = Field(None, max_length=2000)
-    key_access: Str | None = Field(None, max_length=2000)
-    hoa_application_url: Str | None = Field(None, max_length=2048)
+    pet_restrictions: Text | None = Field(None, max_length=2000)
+    key_access: Text | None = Field(None, max_length=2000)
+    hoa_application_url: Text | None = Field(None, max_length=2048)
     hoa_app_fee: NonNegative | None = None
     highlighted_amenities: list[ShortText] = Field(None, max_length=200)  # type: ignore[arg-type]
     amenities: list[ShortText] = Field(None, max_length=500)  # type: ignore[arg-type]
@@ -145,11 +155,11 @@ class UnitUpsert(WireModel):
     move_in_fees: list[UnitFee] = Field(None, max_length=100)  # type: ignore[arg-type]
     pet_fees: list[UnitFee] = Field(None, max_length=100)  # type: ignore[arg-type]
     marketing_photos: list[UnitPhoto] = Field(None, max_length=200)  # type: ignore[arg-type]
-    marketing_description: Str | None = Field(None, max_length=20_000)
-    custom_application_url: Str | None = Field(None, max_length=2048)
-    min_resident_qualifications: Str | None = Field(None, max_length=10_000)
-    storm_protection: Str | None = Field(None, max_length=2000)
-    internal_notes: Str | None = Field(None, max_length=20_000)
+    marketing_description: Text | None = Field(None, max_length=20_000)
+    custom_application_url: Text | None = Field(None, max_length=2048)
+    min_resident_qualifications: Text | None = Field(None, max_length=10_000)
+    storm_protection: Text | None = Field(None, max_length=2000)
+    internal_notes: Text | None = Field(None, max_length=20_000)
     showing_method: ShowingMethod | None = None
     structured_access_instructions: UnitAccessInstructions | None = Field(
         None, description="Requires `showing_method` in the same request"
@@ -161,7 +171,7 @@ class UnitUpsert(WireModel):
     floor_number: Int | None = Field(None, ge=-10, le=300)
     year_built: Int | None = Field(None, ge=MIN_YEAR_BUILT)
     commission_amount: NonNegative | None = None
-    extracted_from: Str | None = Field(None, max_length=2048)
+    extracted_from: Text | None = Field(None, max_length=2048)
 
 
 class UnitAddressOut(BaseModel):

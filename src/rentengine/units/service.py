@@ -124,7 +124,7 @@ async def _create(
         account_id=body.account_id, status="Incomplete", attributes={}, created_at=now, updated_at=now
     )
     address = Address()
-    _apply(unit, address, body, now)
+    apply_body(unit, address, body, now)
     await repository.add_unit(session, unit, address)
     record = unit_to_wire(unit, address, public_base_url)
     await record_change(session, actor, Change.insert(TABLE, unit.account_id, record))
@@ -148,7 +148,7 @@ async def _update(
         )
     old = unit_to_wire(unit, address, public_base_url)
     now = utc_now()
-    _apply(unit, address, body, now)
+    apply_body(unit, address, body, now)
     unit.updated_at = now
     await session.flush()
     record = unit_to_wire(unit, address, public_base_url)
@@ -156,8 +156,11 @@ async def _update(
     return record
 
 
-def _apply(unit: Unit, address: Address, body: UnitUpsert, now: datetime) -> None:
-    """Writes the sent fields onto the unit (and its address), keeping the market timestamps current."""
+def apply_body(unit: Unit, address: Address, body: UnitUpsert, now: datetime) -> None:
+    """Writes the sent fields onto the unit (and its address), keeping the market timestamps current.
+
+    Public for bulk loaders; the cross-field rules (`upsert_unit`) are the caller's business.
+    """
     sent = body.model_fields_set
     if "address" in sent:
         _replace_address(unit, address, body.address)

@@ -1,4 +1,4 @@
-"""The rate limit holds across server processes: two real `rentengine serve` share one allowance."""
+"""Two real `rentengine serve` processes on one database: the rate limit spans them; bodies are capped."""
 
 import asyncio
 import os

@@ -1,0 +1,225 @@
+"""The `rentengine` command, run as a real process against fresh SQLite and PostgreSQL databases.
+
+Contract (DESIGN.md "CLI contract"): machine-readable output alone on stdout, human messages on
+stderr, a non-zero exit with a one-line reason on every error.
+"""
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import make_url, select
+
+from rentengine.app import create_app
+from rentengine.auth.models import User
+from rentengine.kit.crypto import verify_password
+from rentengine.runtime import Runtime
+from tests.auth.support import all_text
+from tests.conftest import TEST_SECRET, _create_pg_database, _postgres_admin_url, make_settings
+from tests.factories import property_body
+
+RENTENGINE = Path(sys.executable).with_name("rentengine")
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def cli(
+    database_url: str, *args: str, stdin: str = "", secret: str | None = TEST_SECRET, **env: str
+) -> Result:
+    """Runs `rentengine ARGS` with only the given RENTENGINE_* settings in its environment."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("RENTENGINE_")}
+    settings = {"RENTENGINE_DATABASE_URL": database_url}
+    if secret is not None:
+        settings["RENTENGINE_SECRET_KEY"] = secret
+    process = await asyncio.create_subprocess_exec(
+        str(RENTENGINE),
+        *args,
+        env={**clean, **settings, **env},
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=120)
+    assert process.returncode is not None
+    return Result(process.returncode, out.decode(), err.decode())
+
+
+def assert_refused(result: Result, message: str) -> None:
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def only_uuid(result: Result) -> uuid.UUID:
+    assert result.returncode == 0, result.stderr
+    value = uuid.UUID(result.stdout.strip())
+    assert result.stdout == f"{value}\n"
+    return value
+
+
+@pytest.fixture
+async def fresh_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the parametrised backend: not even migrated."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cli.db'}"
+        return
+    admin = _postgres_admin_url()
+    assert admin is not None
+    name = f"rentengine_cli_{uuid.uuid4().hex[:8]}"
+    await _create_pg_database(admin, name)
+    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    await _create_pg_database(admin, name, drop=True)
+
+
+@asynccontextmanager
+async def api(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
+    runtime = Runtime.build(make_settings(database_url))
+    transport = httpx.ASGITransport(app=create_app(runtime.settings, runtime))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver/api/public/v1") as client:
+            yield client, runtime
+    finally:
+        await runtime.db.dispose()
+
+
+async def _key_lines(url: str, email: str) -> list[list[str]]:
+    result = await cli(url, "keys", "list", "--user", email)
+    assert result.returncode == 0, result.stderr
+    return [line.split("\t") for line in result.stdout.splitlines()]
+
+
+async def test_accounts_users_and_keys_end_to_end(fresh_url: str) -> None:
+    first = only_uuid(await cli(fresh_url, "accounts", "create", "Acme Rentals"))
+    second = only_uuid(await cli(fresh_url, "accounts", "create", "Beta Homes"))
+    user_id = only_uuid(
+        await cli(
+            fresh_url,
+            *("users", "create", "PM@Example.com", "--account", str(first), "--account", str(second)),
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+    )
+    created = await cli(fresh_url, "keys", "create", "--user", "pm@example.com", "--name", "integration")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert created.stdout == f"{token}\n"
+    assert token.count(".") == 2
+    [[key_id, name, _created_at, last_used, status]] = await _key_lines(fresh_url, "pm@example.com")
+    assert (name, last_used, status) == ("integration", "-", "active")
+    assert key_id in created.stderr
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with api(fresh_url) as (client, runtime):
+        for account in (first, second):  # a member of both accounts
+            params = {"account_id": str(account)}
+            assert (await client.get("/multifamily_properties", params=params, headers=headers)).status_code == 200
+        elsewhere = {"account_id": str(uuid.uuid4())}
+        assert (await client.get("/multifamily_properties", params=elsewhere, headers=headers)).status_code == 403
+        response = await client.post("/multifamily_properties", json=property_body(second), headers=headers)
+        assert response.status_code == 201
+        [entry] = (await client.get("/audit_log", headers=headers)).json()
+        assert (entry["user_id"], entry["api_key_id"]) == (str(user_id), key_id)
+
+        async with runtime.db.transaction(writes=False) as session:
+            user = await session.scalar(select(User).where(User.id == user_id))
+        assert user is not None and user.email == "pm@example.com"
+        assert user.password_hash is not None and verify_password(user.password_hash, PASSWORD)
+        stored = await all_text(runtime)
+        assert PASSWORD not in stored
+        assert token not in stored
+
+    [[_, _, _, last_used, _]] = await _key_lines(fresh_url, "pm@example.com")
+    assert last_used != "-"
+
+    revoked = await cli(fresh_url, "keys", "revoke", key_id)
+    assert (revoked.returncode, revoked.stdout) == (0, "")
+    async with api(fresh_url) as (client, _):
+        response = await client.get("/multifamily_properties", headers=headers)
+    assert response.status_code == 401
+    assert [line[4] for line in await _key_lines(fresh_url, "pm@example.com")] == ["revoked"]
+
+
+async def test_migrate_on_a_fresh_database(fresh_url: str) -> None:
+    for _ in range(2):  # and again, on the migrated one
+        result = await cli(fresh_url, "migrate")
+        assert (result.returncode, result.stdout) == (0, "")
+        assert "up to date" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("keys", "create", "--user", "ghost@example.com", "--name", "k"), "no user with email ghost@example.com"),
+        (("keys", "list", "--user", "Ghost@Example.com"), "no user with email ghost@example.com"),
+        (("keys", "revoke", "6f1c1d6e-8a43-4c43-9d4b-0f0d0c1a2b3c"), "no API key 6f1c1d6e"),
+        (
+            ("users", "create", "a@example.com", "--account", "6f1c1d6e-8a43-4c43-9d4b-0f0d0c1a2b3c"),
+            "no such account: 6f1c1d6e-8a43-4c43-9d4b-0f0d0c1a2b3c",
+        ),
+        (("users", "create", "a@example.com", "--account", "acme"), "'acme' is not a valid UUID"),
+        (("users", "create", "a@example.com"), "Missing option '--account'"),
+        (("accounts", "create", "  "), "an account needs a name"),
+    ],
+)
+async def test_errors_on_a_fresh_database(fresh_url: str, args: tuple[str, ...], message: str) -> None:
+    assert_refused(await cli(fresh_url, *args), message)
+
+
+async def test_user_and_key_rules(fresh_url: str) -> None:
+    account = str(only_uuid(await cli(fresh_url, "accounts", "create", "Acme")))
+    only_uuid(await cli(fresh_url, "users", "create", "pm@example.com", "--account", account))
+    refusals = [
+        (("users", "create", "PM@example.com", "--account", account), "already exists"),
+        (("users", "create", "not-an-email", "--account", account), "not an email address"),
+        (("users", "create", "b@example.com", "--account", account, "--password-stdin"), "no password on stdin"),
+        (("keys", "create", "--user", "pm@example.com", "--name", " "), "an API key needs a name"),
+    ]
+    for args, message in refusals:
+        assert_refused(await cli(fresh_url, *args), message)
+    # None of the refused commands left anything behind.
+    assert await _key_lines(fresh_url, "pm@example.com") == []
+    assert_refused(await cli(fresh_url, "keys", "list", "--user", "b@example.com"), "no user")
+
+
+@pytest.mark.parametrize("env", ["staging", "production"])
+async def test_the_development_secret_is_refused_outside_development(tmp_path: Path, env: str) -> None:
+    path = tmp_path / "x.db"
+    # Without RENTENGINE_SECRET_KEY the development default would apply.
+    unsafe = await cli(f"sqlite:///{path}", "accounts", "create", "Acme", secret=None, RENTENGINE_ENV=env)
+    assert_refused(unsafe, f"RENTENGINE_SECRET_KEY must be set when RENTENGINE_ENV is {env}")
+    assert not path.exists()  # refused before touching the database
+    only_uuid(await cli(f"sqlite:///{path}", "accounts", "create", "Acme", RENTENGINE_ENV=env))
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("RENTENGINE_RATE_LIMIT", "lots", "RENTENGINE_RATE_LIMIT: not a rate limit: 'lots'"),
+        ("RENTENGINE_DATABASE_URL", "mysql://db/rentengine", "RENTENGINE_DATABASE_URL: unsupported database"),
+        ("RENTENGINE_SECRET_KEY", "short", "RENTENGINE_SECRET_KEY must be at least 32 characters"),
+    ],
+)
+async def test_bad_settings_end_the_command_with_a_clear_message(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
+    result = await cli(f"sqlite:///{tmp_path / 'x.db'}", "accounts", "create", "Acme", **{variable: value})
+    assert_refused(result, message)
+
+
+async def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    missing_dir = tmp_path / "no" / "such" / "dir" / "x.db"
+    assert_refused(await cli(f"sqlite:///{missing_dir}", "migrate"), "database error: unable to open database file")
