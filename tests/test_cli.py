@@ -6,9 +6,10 @@ stderr, a non-zero exit with a one-line reason on every error.
 
 import asyncio
 import os
+import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from tests.conftest import TEST_SECRET, _create_pg_database, _postgres_admin_url
 from tests.factories import property_body
 
 RENTENGINE = Path(sys.executable).with_name("rentengine")
+
+pytestmark = pytest.mark.slow
 PASSWORD = "correct horse battery staple"
 
 
@@ -57,6 +60,17 @@ async def cli(
     return Result(process.returncode, out.decode(), err.decode())
 
 
+async def _at_most_three(runs: Iterable[Awaitable[Result]]) -> list[Result]:
+    """Runs commands side by side (each mostly waits for its interpreter to start), three at a time."""
+    gate = asyncio.Semaphore(3)
+
+    async def gated(run: Awaitable[Result]) -> Result:
+        async with gate:
+            return await run
+
+    return list(await asyncio.gather(*(gated(run) for run in runs)))
+
+
 def assert_refused(result: Result, message: str) -> None:
     assert result.returncode != 0
     assert result.stdout == ""
@@ -72,17 +86,30 @@ def only_uuid(result: Result) -> uuid.UUID:
 
 
 @pytest.fixture
-async def fresh_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of the parametrised backend: not even migrated."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cli.db'}"
-        return
+async def fresh_urls(backend: str, tmp_path: Path) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """Makes empty databases of the parametrised backend: not even migrated."""
     admin = _postgres_admin_url()
-    assert admin is not None
-    name = f"rentengine_cli_{uuid.uuid4().hex[:8]}"
-    await _create_pg_database(admin, name)
-    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    await _create_pg_database(admin, name, drop=True)
+    made: list[str] = []
+
+    async def make() -> str:
+        name = f"rentengine_cli_{uuid.uuid4().hex[:8]}"
+        made.append(name)
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path / name}.db"
+        assert admin is not None
+        await _create_pg_database(admin, name)
+        return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    if backend == "postgresql":
+        assert admin is not None
+        for name in made:
+            await _create_pg_database(admin, name, drop=True)
+
+
+@pytest.fixture
+async def fresh_url(fresh_urls: Callable[[], Awaitable[str]]) -> str:
+    return await fresh_urls()
 
 
 @asynccontextmanager
@@ -90,7 +117,9 @@ async def api(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Runti
     runtime = Runtime.build(make_settings(database_url))
     transport = httpx.ASGITransport(app=create_app(runtime.settings, runtime))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver/api/public/v1") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver/api/public/v1"
+        ) as client:
             yield client, runtime
     finally:
         await runtime.db.dispose()
@@ -126,9 +155,13 @@ async def test_accounts_users_and_keys_end_to_end(fresh_url: str) -> None:
     async with api(fresh_url) as (client, runtime):
         for account in (first, second):  # a member of both accounts
             params = {"account_id": str(account)}
-            assert (await client.get("/multifamily_properties", params=params, headers=headers)).status_code == 200
+            assert (
+                await client.get("/multifamily_properties", params=params, headers=headers)
+            ).status_code == 200
         elsewhere = {"account_id": str(uuid.uuid4())}
-        assert (await client.get("/multifamily_properties", params=elsewhere, headers=headers)).status_code == 403
+        assert (
+            await client.get("/multifamily_properties", params=elsewhere, headers=headers)
+        ).status_code == 403
         response = await client.post("/multifamily_properties", json=property_body(second), headers=headers)
         assert response.status_code == 201
         [entry] = (await client.get("/audit_log", headers=headers)).json()
@@ -136,8 +169,10 @@ async def test_accounts_users_and_keys_end_to_end(fresh_url: str) -> None:
 
         async with runtime.db.transaction(writes=False) as session:
             user = await session.scalar(select(User).where(User.id == user_id))
-        assert user is not None and user.email == "pm@example.com"
-        assert user.password_hash is not None and verify_password(user.password_hash, PASSWORD)
+        assert user is not None
+        assert user.email == "pm@example.com"
+        assert user.password_hash is not None
+        assert verify_password(user.password_hash, PASSWORD)
         stored = await all_text(runtime)
         assert PASSWORD not in stored
         assert token not in stored
@@ -160,23 +195,31 @@ async def test_migrate_on_a_fresh_database(fresh_url: str) -> None:
         assert "up to date" in result.stderr
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("keys", "create", "--user", "ghost@example.com", "--name", "k"), "no user with email ghost@example.com"),
-        (("keys", "list", "--user", "Ghost@Example.com"), "no user with email ghost@example.com"),
-        (("keys", "revoke", "6f1c1d6e-8a43-4c43-9d4b-0f0d0c1a2b3c"), "no API key 6f1c1d6e"),
-        (
-            ("users", "create", "a@example.com", "--account", "6f1c1d6e-8a43-4c43-9d4b-0f0d0c1a2b3c"),
-            "no such account: 6f1c1d6e-8a43-4c43-9d4b-0f0d0c1a2b3c",
-        ),
-        (("users", "create", "a@example.com", "--account", "acme"), "'acme' is not a valid UUID"),
-        (("users", "create", "a@example.com"), "Missing option '--account'"),
-        (("accounts", "create", "  "), "an account needs a name"),
-    ],
-)
-async def test_errors_on_a_fresh_database(fresh_url: str, args: tuple[str, ...], message: str) -> None:
-    assert_refused(await cli(fresh_url, *args), message)
+UNKNOWN = "6f1c1d6e-8a43-4c43-9d4b-0f0d0c1a2b3c"
+FRESH_DATABASE_ERRORS: list[tuple[tuple[str, ...], str]] = [
+    (
+        ("keys", "create", "--user", "ghost@example.com", "--name", "k"),
+        "no user with email ghost@example.com",
+    ),
+    (("keys", "list", "--user", "Ghost@Example.com"), "no user with email ghost@example.com"),
+    (("keys", "revoke", UNKNOWN), f"no API key {UNKNOWN}"),
+    (("users", "create", "a@example.com", "--account", UNKNOWN), f"no such account: {UNKNOWN}"),
+    (("users", "create", "a@example.com", "--account", "acme"), "'acme' is not a valid UUID"),
+    (("users", "create", "a@example.com"), "Missing option '--account'"),
+    (("accounts", "create", "  "), "an account needs a name"),
+]
+
+
+async def test_errors_on_a_fresh_database(fresh_urls: Callable[[], Awaitable[str]]) -> None:
+    """Each command first meets an empty, unmigrated database and fails with its reason alone."""
+    urls = [await fresh_urls() for _ in FRESH_DATABASE_ERRORS]
+    runs = (cli(url, *args) for url, (args, _) in zip(urls, FRESH_DATABASE_ERRORS, strict=True))
+    results = await _at_most_three(runs)
+    for result, (args, message) in zip(results, FRESH_DATABASE_ERRORS, strict=True):
+        try:
+            assert_refused(result, message)
+        except AssertionError as exc:
+            raise AssertionError(f"rentengine {' '.join(args)}: {result}") from exc
 
 
 async def test_user_and_key_rules(fresh_url: str) -> None:
@@ -185,11 +228,15 @@ async def test_user_and_key_rules(fresh_url: str) -> None:
     refusals = [
         (("users", "create", "PM@example.com", "--account", account), "already exists"),
         (("users", "create", "not-an-email", "--account", account), "not an email address"),
-        (("users", "create", "b@example.com", "--account", account, "--password-stdin"), "no password on stdin"),
+        (
+            ("users", "create", "b@example.com", "--account", account, "--password-stdin"),
+            "no password on stdin",
+        ),
         (("keys", "create", "--user", "pm@example.com", "--name", " "), "an API key needs a name"),
     ]
-    for args, message in refusals:
-        assert_refused(await cli(fresh_url, *args), message)
+    results = await _at_most_three(cli(fresh_url, *args) for args, _ in refusals)
+    for result, (_, message) in zip(results, refusals, strict=True):
+        assert_refused(result, message)
     # None of the refused commands left anything behind.
     assert await _key_lines(fresh_url, "pm@example.com") == []
     assert_refused(await cli(fresh_url, "keys", "list", "--user", "b@example.com"), "no user")
@@ -220,6 +267,16 @@ async def test_bad_settings_end_the_command_with_a_clear_message(
     assert_refused(result, message)
 
 
-async def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+async def test_a_missing_database_directory_is_a_clear_error(tmp_path: Path) -> None:
     missing_dir = tmp_path / "no" / "such" / "dir" / "x.db"
-    assert_refused(await cli(f"sqlite:///{missing_dir}", "migrate"), "database error: unable to open database file")
+    result = await cli(f"sqlite:///{missing_dir}", "migrate")
+    assert_refused(result, f"the directory of the SQLite database does not exist: {missing_dir}")
+
+
+async def test_an_unreachable_postgresql_is_a_clear_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = await cli(f"postgresql://app:secret-password@127.0.0.1:{port}/rentengine", "migrate")
+    assert_refused(result, "cannot reach the database")
+    assert "secret-password" not in result.stderr

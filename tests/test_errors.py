@@ -112,9 +112,15 @@ async def test_a_body_that_is_not_declared_json_is_400(
     assert await snapshot(runtime) == before
 
 
-async def test_json_with_a_charset_or_a_json_suffix_is_accepted(client: httpx.AsyncClient, tenant: Tenant) -> None:
+async def test_json_with_a_charset_or_a_json_suffix_is_accepted(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
     content = httpx.Request("POST", BASE_URL, json=property_body(tenant.account_id)).read()
-    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json", "Application/JSON"):
+    for content_type in (
+        "application/json; charset=utf-8",
+        "application/merge-patch+json",
+        "Application/JSON",
+    ):
         headers = {**tenant.headers, "Content-Type": content_type}
         response = await client.post("/multifamily_properties", content=content, headers=headers)
         assert response.status_code == 201, content_type

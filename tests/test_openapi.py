@@ -22,6 +22,7 @@ from tests.factories import Tenant
 
 METHODS = ("get", "put", "post", "patch", "delete")
 ALWAYS = {"400", "401", "403", "404", "429"}
+ACCOUNT_FIELDS = ("account_id", "accountId", "new_account_id")
 # Anything the browser would fetch from elsewhere: src/href/action to another origin, CSS imports.
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?//|@import|url\(""", re.I)
 Operation = tuple[str, str, dict[str, Any]]
@@ -84,7 +85,7 @@ def in_account(value: Any, account_id: uuid.UUID) -> Any:
     """An example body moved into the caller's account (the documented accounts are not ours)."""
     if isinstance(value, dict):
         return {
-            k: str(account_id) if k == "account_id" else in_account(v, account_id) for k, v in value.items()
+            k: str(account_id) if k in ACCOUNT_FIELDS else in_account(v, account_id) for k, v in value.items()
         }
     if isinstance(value, list):
         return [in_account(item, account_id) for item in value]

@@ -5,10 +5,12 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +25,14 @@ T = TypeVar("T")
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         raise click.ClickException(describe_error(exc)) from None
+    url = make_url(settings.database_url)
+    # SQLite creates the file but not its directory; say so before the driver fails obscurely.
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).parent.is_dir():
+        raise click.ClickException(f"the directory of the SQLite database does not exist: {url.database}")
+    return settings
 
 
 @contextmanager

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.routing import iter_route_contexts
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from rentengine.auth.ratelimit import rate_limit_headers
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 Detail = dict[str, Any]
 BODY_ERROR = "Invalid request parameters"
 QUERY_ERROR = "Invalid query parameters"
+_FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 class ApiError(Exception):
@@ -149,15 +150,17 @@ def install_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code == 400:
-            # FastAPI's own refusal of a body that is not even text: invalid UTF-8, nesting too deep.
+        if exc.status_code == 400 and exc.detail == _FASTAPI_UNPARSABLE_BODY:
+            # FastAPI's own refusal of a body it cannot decode: invalid UTF-8, nesting too deep.
             return render(BadRequest([unparsable_body(exc.__cause__)]))
         messages = {404: "Not found", 405: "Method not allowed"}
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             # Starlette names only the first route matching the path; GET and POST are separate routes.
             headers["Allow"] = ", ".join(allowed_methods(request))
-        return json_response(exc.status_code, {"error": messages.get(exc.status_code, str(exc.detail))}, headers)
+        return json_response(
+            exc.status_code, {"error": messages.get(exc.status_code, str(exc.detail))}, headers
+        )
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)

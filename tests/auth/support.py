@@ -107,7 +107,9 @@ def _with_account(value: Any, account_id: uuid.UUID) -> Any:
     """Points every account id in an example at the caller's account, so the request could write."""
     if isinstance(value, dict):
         return {
-            k: str(account_id) if k.lower().endswith(("account_id", "accountid")) else _with_account(v, account_id)
+            k: str(account_id)
+            if k.lower().endswith(("account_id", "accountid"))
+            else _with_account(v, account_id)
             for k, v in value.items()
         }
     if isinstance(value, list):

@@ -59,7 +59,9 @@ async def _unsigned(runtime: Runtime, tenant: Tenant) -> str:
 async def _claims_of_another_key(runtime: Runtime, tenant: Tenant) -> str:
     # Correctly signed, stored digest matches, but `jti` names the tenant's other key.
     an_hour_ago = utc_now() - timedelta(hours=1)
-    token = await key_with_token(runtime, tenant, lambda _kid: token_for(TEST_SECRET, tenant.user_id, tenant.key_id, an_hour_ago))
+    token = await key_with_token(
+        runtime, tenant, lambda _kid: token_for(TEST_SECRET, tenant.user_id, tenant.key_id, an_hour_ago)
+    )
     return f"Bearer {token}"
 
 
@@ -130,7 +132,9 @@ async def test_the_valid_token_passes_every_operation(
     """The control for the matrix above: the same requests with the real token are not refused."""
     for op in authenticated_operations(app):
         response = await send(client, app, op, tenant, tenant.headers)
-        assert response.status_code not in (401, 403, 405, 500), f"{op}: {response.status_code} {response.text}"
+        assert response.status_code not in (401, 403, 405, 500), (
+            f"{op}: {response.status_code} {response.text}"
+        )
 
 
 async def test_a_revoked_token_fails_on_its_very_next_request(

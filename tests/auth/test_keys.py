@@ -22,7 +22,9 @@ def pinned_clock() -> Iterator[list[datetime]]:
     clock.set_clock(None)
 
 
-async def test_no_token_is_stored_in_clear(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> None:
+async def test_no_token_is_stored_in_clear(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
     # Use the key for a write so that every place a request can leave a trace (audit entries,
     # rate-limit counters, last_used_at) has had the chance to record it.
     response = await client.post(

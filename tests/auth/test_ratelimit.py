@@ -2,13 +2,16 @@
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 
 from rentengine.app import create_app
+from rentengine.properties import repository as properties_repository
 from rentengine.runtime import Runtime
 from tests.auth.support import authenticated_operations, send
+from tests.conftest import make_settings
 from tests.factories import Tenant, make_key, property_body
 
 HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
@@ -86,7 +89,11 @@ async def test_each_token_is_counted_separately(
     _, other_token = await make_key(runtime, tenant)
     other = {"Authorization": f"Bearer {other_token}"}
     async with make_client(rate_limit="2/minute") as client:
-        assert [(await client.get(PATH, headers=tenant.headers)).status_code for _ in range(3)] == [200, 200, 429]
+        assert [(await client.get(PATH, headers=tenant.headers)).status_code for _ in range(3)] == [
+            200,
+            200,
+            429,
+        ]
         # Another token of the same user still has its whole allowance.
         first = await client.get(PATH, headers=other)
         assert first.status_code == 200
@@ -125,3 +132,23 @@ async def test_concurrent_requests_are_counted_exactly(make_client: MakeClient, 
         responses = await asyncio.gather(*(client.get(PATH, headers=tenant.headers) for _ in range(12)))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 5 + [429] * 7
+
+
+async def test_an_unexpected_error_still_carries_the_headers(
+    database_url: str, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fail(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(properties_repository, "list_properties", fail)
+    runtime = Runtime.build(make_settings(database_url, rate_limit="5/minute"))
+    transport = httpx.ASGITransport(app=create_app(runtime.settings, runtime), raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver/api/public/v1"
+        ) as client:
+            response = await client.get(PATH, headers=tenant.headers)
+    finally:
+        await runtime.db.dispose()
+    assert response.status_code == 500
+    assert _limit_headers(response)[:2] == (5, 4)
