@@ -280,3 +280,55 @@ async def test_an_unreachable_postgresql_is_a_clear_error() -> None:
     result = await cli(f"postgresql://app:secret-password@127.0.0.1:{port}/rentengine", "migrate")
     assert_refused(result, "cannot reach the database")
     assert "secret-password" not in result.stderr
+
+
+async def test_concurrent_migrations_on_a_fresh_database_take_turns(fresh_url: str) -> None:
+    results = await _at_most_three(cli(fresh_url, "migrate") for _ in range(3))
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+
+
+async def _page_through(
+    client: httpx.AsyncClient, path: str, token: str, **filters: str
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for page in range(10_000):
+        batch = (
+            await client.get(
+                path,
+                params={**filters, "limit": 100, "page_number": page},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        ).json()
+        rows.extend(batch)
+        if len(batch) < 100:
+            return rows
+    raise AssertionError("paging did not end")
+
+
+async def test_demo_data_loads_the_sizes_asked_into_a_new_account(fresh_url: str) -> None:
+    args = ("demo-data", "--units", "150", "--lockbox-events", "230", "--properties", "4", "--quiet")
+    account_id = only_uuid(await cli(fresh_url, *args))
+    email = "viewer@example.com"
+    only_uuid(await cli(fresh_url, "users", "create", email, "--account", str(account_id)))
+    token = (await cli(fresh_url, "keys", "create", "--user", email, "--name", "viewer")).stdout.strip()
+    async with api(fresh_url) as (client, _runtime):
+        units = await _page_through(client, "/units", token)
+        events = await _page_through(client, "/lockbox_events", token)
+        properties = await _page_through(client, "/multifamily_properties", token)
+        audited = await _page_through(client, "/audit_log", token, table="units")
+    assert len(units) == 150
+    assert len(events) == 230
+    assert len(properties) == 4
+    assert len(audited) == 150
+    assert {u["account_id"] for u in units} == {str(account_id)}
+    assert all(u["address"]["coordinates"] and u["address"]["city"] for u in units)  # type: ignore[index]
+    times = [e["created_at"] for e in events]
+    assert times == sorted(times)
+    installed = [e for e in events if e["event_type"] == "Install"]
+    assert installed
+    assert {e["unit_id"] for e in installed} <= {str(u["id"]) for u in units}
+
+
+async def test_demo_data_into_an_unknown_account_is_refused(fresh_url: str) -> None:
+    result = await cli(fresh_url, "demo-data", "--account", str(uuid.uuid4()), "--units", "1", "--quiet")
+    assert_refused(result, "no such account")

@@ -10,6 +10,7 @@ from rentengine import API_VERSION
 from rentengine.api import API_PREFIX, mount_routers
 from rentengine.errors import install_handlers
 from rentengine.middleware import BodyGuard, RateLimitHeaders
+from rentengine.nulguard import NulGuard
 from rentengine.openapi import install_openapi, operation_id
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
@@ -51,6 +52,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     async def healthz() -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
+    app.add_middleware(NulGuard, prefix=API_PREFIX)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, prefix=API_PREFIX)
     app.add_middleware(RateLimitHeaders)
     return app

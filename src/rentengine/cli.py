@@ -96,7 +96,7 @@ def serve(host: str, port: int, demo: bool, no_worker: bool) -> None:
     if demo:
         from rentengine.demo import ensure_demo
 
-        asyncio.run(ensure_demo(settings))
+        asyncio.run(ensure_demo(settings, f"http://{host}:{port}"))
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
 
 
@@ -189,3 +189,30 @@ def keys_revoke(key_id: uuid.UUID) -> None:
     """Revoke a key, irreversibly; its token is refused from the next request on."""
     _in_transaction(lambda s: auth.revoke_api_key(s, key_id))
     click.echo(f"revoked key {key_id}", err=True)
+
+
+@main.command("demo-data")
+@click.option(
+    "--account",
+    "account_id",
+    type=click.UUID,
+    default=None,
+    help="Load into this account (default: a new demo account).",
+)
+@click.option("--units", default=1_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--lockbox-events", default=10_000, show_default=True, type=click.IntRange(min=0))
+@click.option("--properties", default=20, show_default=True, type=click.IntRange(min=0))
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def demo_data(
+    account_id: uuid.UUID | None, units: int, lockbox_events: int, properties: int, quiet: bool
+) -> None:
+    """Load realistic demo data (units, properties, lockboxes, lockbox events); prints the account id."""
+    from rentengine.demo import load_demo_data
+    from rentengine.demo.loader import DemoSizes
+
+    settings = _settings()
+    sizes = DemoSizes(units=units, properties=properties, lockbox_events=lockbox_events)
+    with _clear_errors():
+        upgrade(settings.database_url)
+        loaded = asyncio.run(load_demo_data(settings, sizes, account_id, show_progress=not quiet))
+    click.echo(str(loaded))

@@ -71,7 +71,7 @@ class BodyGuard:
                 )
             )(scope, receive, send)
             return
-        await self.app(scope, _replay(body), send)
+        await self.app(scope, replay_body(body), send)
 
     async def _read(self, receive: Receive) -> bytes | None:
         chunks: list[bytes] = []
@@ -95,7 +95,8 @@ def _is_json(content_type: bytes) -> bool:
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
-def _replay(body: bytes) -> Receive:
+def replay_body(body: bytes) -> Receive:
+    """A `receive` that hands the already-read body to the app once."""
     sent = False
 
     async def receive() -> Message:
@@ -108,4 +109,4 @@ def _replay(body: bytes) -> Receive:
     return receive
 
 
-__all__ = ["BodyGuard", "RateLimitHeaders", "json_response"]
+__all__ = ["BodyGuard", "RateLimitHeaders", "json_response", "replay_body"]

@@ -56,7 +56,7 @@ async def load_demo_data(
         await db.dispose()
 
 
-async def ensure_demo(settings: Settings) -> None:
+async def ensure_demo(settings: Settings, base_url: str) -> None:
     """On an empty database: a demo account, user (password printed) and key (printed once), and data."""
     db = Database(settings.database_url, pool_size=2)
     try:
@@ -80,6 +80,6 @@ async def ensure_demo(settings: Settings) -> None:
     print(
         f"demo account: {account.id}\ndemo user: {DEMO_EMAIL} password: {password}\n"
         f"demo API key (shown once): {token}\n"
-        f"try: curl -H 'Authorization: Bearer {token}' http://127.0.0.1:8000/api/public/v1/units",
+        f"try: curl -H 'Authorization: Bearer {token}' {base_url}/api/public/v1/units",
         flush=True,
     )

@@ -3,9 +3,10 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from rentengine.db.session import create_engine
+from rentengine.db.session import WRITE_OPTION, create_engine
 from rentengine.models import Base
 
 config = context.config
@@ -23,10 +24,20 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+# Several processes may start on a fresh database at once (`serve` migrates at start): on PostgreSQL an
+# advisory lock makes them take turns, on SQLite the write lock taken by BEGIN IMMEDIATE does.
+MIGRATION_LOCK_ID = 7_346_101
+
+
 async def _run_async() -> None:
     engine = create_engine(config.attributes["database_url"], pool_size=1)
     try:
         async with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+                await connection.commit()
+            else:
+                await connection.execution_options(**{WRITE_OPTION: True})
             await connection.run_sync(_run)
             await connection.commit()
     finally:

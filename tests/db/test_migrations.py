@@ -1,0 +1,49 @@
+"""Migrations are reversible and leave the schema exactly as the models describe it."""
+
+import asyncio
+import uuid
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import make_url
+from sqlalchemy.engine import Connection
+
+from rentengine.db.migrate import downgrade, upgrade
+from rentengine.db.session import create_engine
+from rentengine.models import Base
+from tests.conftest import _create_pg_database, _postgres_admin_url
+
+
+def _differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def _schema_differences(url: str) -> list[object]:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_differences)
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_downgrade_upgrade_matches_the_models(backend: str, tmp_path: Path) -> None:
+    admin = _postgres_admin_url()
+    name = f"rentengine_mig_{uuid.uuid4().hex[:8]}"
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path}/{name}.db"
+    else:
+        assert admin is not None
+        await _create_pg_database(admin, name)
+        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade, url)
+        assert await _schema_differences(url) == []
+        await asyncio.to_thread(downgrade, url, "base")
+        await asyncio.to_thread(upgrade, url)
+        assert await _schema_differences(url) == []
+    finally:
+        if backend == "postgresql" and admin is not None:
+            await _create_pg_database(admin, name, drop=True)
