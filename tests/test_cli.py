@@ -322,7 +322,7 @@ async def test_demo_data_loads_the_sizes_asked_into_a_new_account(fresh_url: str
     assert len(audited) == 150
     assert {u["account_id"] for u in units} == {str(account_id)}
     assert all(u["address"]["coordinates"] and u["address"]["city"] for u in units)  # type: ignore[index]
-    times = [e["created_at"] for e in events]
+    times = [str(e["created_at"]) for e in events]
     assert times == sorted(times)
     installed = [e for e in events if e["event_type"] == "Install"]
     assert installed

@@ -59,7 +59,7 @@ async def test_create_returns_events_in_request_order(
         ({"metadata": ["not", "an", "object"]}, "/events/3/metadata", "type"),
         ({"metadata": {"notes": "x" * 8200}}, "/events/3/metadata", "maxBytes"),
         ({"metadata": {"count": 2**70}}, "/events/3/metadata", "storableJson"),
-        ({"metadata": {"notes": "a\u0000b"}}, "/events/3/metadata", "storableJson"),
+        ({"metadata": {"notes": "a\u0000b"}}, "/events/3/metadata/notes", "pattern"),
         (
             {"metadata": {"deep": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}},
             "/events/3/metadata",

@@ -125,7 +125,7 @@ async def test_updated_after_is_inclusive_and_updated_before_exclusive(
         ({"city": "x" * 101}, "maxLength", "/city"),
         ({"city": "Austin\u0000"}, "pattern", "/city"),
         ({"extracted_from": "\u0000"}, "pattern", "/extracted_from"),
-        ({"zip_codes": "78701,7870\u0000"}, "pattern", "/zip_codes/1"),
+        ({"zip_codes": "78701,7870\u0000"}, "pattern", "/zip_codes"),
         ({"limit": "0"}, "minimum", "/limit"),
         ({"limit": "101"}, "maximum", "/limit"),
         ({"limit": "ten"}, "type", "/limit"),
