@@ -6,6 +6,7 @@ from rentengine.db.base import Base
 from rentengine.lockboxes.models import Lockbox, LockboxEvent
 from rentengine.properties.models import MultifamilyProperty
 from rentengine.units.models import Address, Unit
+from rentengine.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Account",
@@ -20,4 +21,7 @@ __all__ = [
     "RateLimitCounter",
     "Unit",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -40,6 +40,18 @@ class Settings(BaseSettings):
     # Thresholds (unit_count strictly above) for the paid-feed requirements of a multifamily property.
     paid_feed_thresholds: dict[str, int] = {"Zillow": 24, "Apartments.com": 4}
     lockbox_code_digits: dict[str, int] = {"Sentrilock": 6, "Codebox": 6}
+    # Webhook delivery (API.md §19.3).
+    webhook_timeout_seconds: float = Field(15.0, gt=0, le=300)
+    webhook_max_retries: int = Field(10, ge=0, le=50)
+    webhook_retention_days: int = Field(30, ge=1, le=3650)
+    # Deliveries in flight at once per worker process.
+    webhook_concurrency: int = Field(32, ge=1, le=1000)
+    # Loopback and private targets are refused unless allowed (development and tests).
+    webhook_allow_private_targets: bool = False
+    # How long a worker's claim on a delivery lasts; a killed worker's claims are due again after it.
+    webhook_lease_seconds: float = Field(60.0, ge=5, le=3600)
+    # How much of a receiver's answer the attempt log keeps.
+    webhook_response_log_bytes: int = Field(2048, ge=0, le=65536)
 
     @field_validator("rate_limit")
     @classmethod

@@ -1,4 +1,4 @@
-"""`record_changes` is the only way a write reaches its consumers (audit log; webhook outbox next).
+"""`record_changes` is the only way a write reaches its consumers: the audit log and the webhook outbox.
 
 Consumers write in the caller's session, so their rows commit or roll back with the change itself.
 """
@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.audit.service import write_audit_entries
 from rentengine.changes.types import Actor, Change
+from rentengine.webhooks.outbox import enqueue_deliveries
 
 ChangeConsumer = Callable[[AsyncSession, Actor, Sequence[Change]], Awaitable[None]]
 
-CONSUMERS: tuple[ChangeConsumer, ...] = (write_audit_entries,)
+CONSUMERS: tuple[ChangeConsumer, ...] = (write_audit_entries, enqueue_deliveries)
 
 
 async def record_changes(session: AsyncSession, actor: Actor, changes: Sequence[Change]) -> None:

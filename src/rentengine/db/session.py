@@ -1,6 +1,6 @@
 """Engine and session factory for SQLite (embedded default) and PostgreSQL."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -10,6 +10,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+# Session flag set by the webhook outbox: the commit must wake the delivery worker.
+WAKE_DELIVERY_WORKER = "rentengine.wake_delivery_worker"
 # Execution option marking a session that will write; SQLite then begins with the write lock held.
 WRITE_OPTION = "rentengine_writes"
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
@@ -64,17 +66,27 @@ class Database:
         self.write_sessions = async_sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False, autoflush=False
         )
+        self._delivery_listeners: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def on_delivery_enqueued(self, listener: Callable[[], None]) -> None:
+        """Calls `listener` after each commit that enqueued webhook deliveries (wakes in-process workers)."""
+        self._delivery_listeners.append(listener)
+
     @asynccontextmanager
     async def transaction(self, writes: bool = True) -> AsyncIterator[AsyncSession]:
         """A session whose work commits once at the end, or rolls back on any error."""
         # The connection (and so the transaction) is taken lazily, at the first statement.
-        async with (self.write_sessions if writes else self.sessions)() as session, session.begin():
-            yield session
+        async with (self.write_sessions if writes else self.sessions)() as session:
+            async with session.begin():
+                yield session
+            # Committed: only now may a worker see the new deliveries.
+            if session.info.pop(WAKE_DELIVERY_WORKER, False):
+                for listener in self._delivery_listeners:
+                    listener()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

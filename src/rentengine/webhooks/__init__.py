@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, the transactional outbox, the delivery worker and its attempt log."""
