@@ -21,8 +21,8 @@ run: setup
 	$(BIN)/rentengine serve --demo
 
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 typecheck: lint
@@ -32,10 +32,15 @@ postgres:
 	@bash scripts/postgres-up >/dev/null
 
 test: setup postgres
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/pytest $(PYTEST_ARGS)
+
+# Webhook fault run (10,000 changes, worker killed twice) and delivery benchmark, on both databases.
+bench: setup postgres
+	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.webhook_faults
+	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.webhook_delivery
 
 compile-requirements:
 	cd requirements && uv pip compile --generate-hashes --python-version $(PYTHON_VERSION) --no-header \

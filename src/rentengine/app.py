@@ -14,6 +14,8 @@ from rentengine.nulguard import NulGuard
 from rentengine.openapi import install_openapi, operation_id
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
+from rentengine.webhooks.metrics import WebhookMetrics
+from rentengine.webhooks.worker import DeliveryWorker
 
 DESCRIPTION = """A self-hostable server for the RentEngine Public API 1.1.1: units, lockboxes and their
 events, multifamily properties, prospects, showings and webhooks.
@@ -22,16 +24,28 @@ Every endpoint needs `Authorization: Bearer <token>`; create a token in the port
 `rentengine keys create`. Errors are `{"error", "details"}` with AJV-style detail items."""
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
-    """Builds the app; a given `runtime` (tests) is used as is and not disposed on shutdown."""
+def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bool = False) -> FastAPI:
+    """Builds the app; a given `runtime` (tests) is used as is and not disposed on shutdown.
+
+    With `worker`, the webhook delivery worker runs inside the app's lifespan (`rentengine serve`
+    without `--no-worker`); it is off by default so that apps built by tests never send anything.
+    """
     owned = runtime is None
     app_runtime = runtime or Runtime.build(settings)
+    metrics = WebhookMetrics()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            await app_runtime.db.dispose()
+        delivery_worker = DeliveryWorker(settings, app_runtime.db, metrics) if worker else None
+        if delivery_worker is not None:
+            await delivery_worker.start()
+        try:
+            yield
+        finally:
+            if delivery_worker is not None:
+                await delivery_worker.stop()
+            if owned:
+                await app_runtime.db.dispose()
 
     app = FastAPI(
         title="RentEngine Public API",
@@ -44,6 +58,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.runtime = app_runtime
+    app.state.webhook_metrics = metrics
     install_handlers(app)
     mount_routers(app)
     install_openapi(app)
@@ -51,6 +66,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(metrics.render(), media_type=metrics.content_type)
 
     app.add_middleware(NulGuard, prefix=API_PREFIX)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, prefix=API_PREFIX)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -16,9 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.auth import repository as auth_repository
 from rentengine.auth import service as auth
+from rentengine.changes.types import Actor
 from rentengine.db.migrate import upgrade
 from rentengine.db.session import Database
+from rentengine.errors import ApiError, BadRequest, NotFound
+from rentengine.kit.jsonutil import dumps
 from rentengine.settings import Settings, describe_error
+from rentengine.validation import translate_errors
+from rentengine.webhooks import repository as webhook_repository
+from rentengine.webhooks import service as webhook_service
+from rentengine.webhooks.schemas import WebhookUpsert
 
 T = TypeVar("T")
 
@@ -97,7 +104,41 @@ def serve(host: str, port: int, demo: bool, no_worker: bool) -> None:
         from rentengine.demo import ensure_demo
 
         asyncio.run(ensure_demo(settings, f"http://{host}:{port}"))
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+    app = create_app(settings, worker=not no_worker)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@main.command()
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve this worker's Prometheus metrics at http://HOST:PORT/metrics.",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
+def worker(metrics_port: int | None, metrics_host: str) -> None:
+    """Run the webhook delivery worker only (any number may run); SIGTERM or SIGINT stop it cleanly."""
+    import logging
+
+    from prometheus_client import start_http_server
+
+    from rentengine.webhooks.metrics import WebhookMetrics
+    from rentengine.webhooks.worker import run_until_signalled
+
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    metrics = WebhookMetrics()
+    with _clear_errors():
+        upgrade(settings.database_url)
+    if metrics_port is not None:
+        try:
+            start_http_server(metrics_port, metrics_host, registry=metrics.registry)
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc}"
+            ) from None
+    with _clear_errors():
+        asyncio.run(run_until_signalled(settings, metrics))
 
 
 @main.group()
@@ -216,3 +257,147 @@ def demo_data(
         upgrade(settings.database_url)
         loaded = asyncio.run(load_demo_data(settings, sizes, account_id, show_progress=not quiet))
     click.echo(str(loaded))
+
+
+@main.group()
+def webhooks() -> None:
+    """Manage webhook subscriptions (the same rules as POST /webhooks)."""
+
+
+_WEBHOOK_OPTIONS = {
+    "account_id": "--account",
+    "url": "--url",
+    "tables": "--table",
+    "event_types": "--event-type",
+    "api_key": "--api-key",
+}
+
+
+def _webhook_refusal(details: list[dict[str, Any]]) -> click.ClickException:
+    """The API's 400 details as one line, named by the options that carry them."""
+    reasons = []
+    for item in details:
+        parts = item["instancePath"].split("/")[1:]
+        where = _WEBHOOK_OPTIONS.get(parts[0], parts[0]) if parts else "the subscription"
+        if len(parts) > 1:
+            where += f" #{int(parts[1]) + 1}"
+        allowed = item["params"].get("allowedValues")
+        enum = item["keyword"] == "enum" and isinstance(allowed, list)
+        suffix = f" ({', '.join(allowed)})" if enum else ""
+        reasons.append(f"{where}: {item['message']}{suffix}")
+    return click.ClickException("invalid webhook subscription: " + "; ".join(reasons))
+
+
+@contextmanager
+def _webhook_errors(not_found: str = "no such webhook subscription") -> Iterator[None]:
+    """The service's API errors as one-line CLI errors."""
+    try:
+        yield
+    except BadRequest as exc:
+        raise _webhook_refusal(exc.details or []) from None
+    except NotFound:
+        raise click.ClickException(not_found) from None
+    except ApiError as exc:
+        raise click.ClickException(exc.error) from None
+
+
+def _cli_actor(command: str) -> Actor:
+    return Actor(user_id=None, request_method="CLI", request_path=f"rentengine webhooks {command}")
+
+
+@webhooks.command("create")
+@click.option("--account", "account_id", required=True, type=click.UUID)
+@click.option("--url", required=True, help="An http or https URL whose host has public addresses.")
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    required=True,
+    help="A table to receive events of (repeatable): units, lockboxes, lockbox_events, "
+    "multifamily_properties, prospects, leasing_events, showings, rental_application_groups, calls, "
+    "messages.",
+)
+@click.option(
+    "--event-type", "event_types", multiple=True, required=True, help="INSERT, UPDATE or DELETE (repeatable)."
+)
+@click.option("--api-key", default=None, help="Sent to the receiver as X-API-Key.")
+@click.option("--disabled", is_flag=True, help="Create it disabled: no deliveries until enabled.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the whole subscription (with its signing secret)."
+)
+def webhooks_create(
+    account_id: uuid.UUID,
+    url: str,
+    tables: tuple[str, ...],
+    event_types: tuple[str, ...],
+    api_key: str | None,
+    disabled: bool,
+    as_json: bool,
+) -> None:
+    """Create a webhook subscription; prints its id (or the JSON object with --json)."""
+    settings = _settings()
+    sent = {
+        "account_id": str(account_id),
+        "url": url,
+        "tables": list(tables),
+        "event_types": list(event_types),
+    }
+    sent |= {"api_key": api_key} if api_key is not None else {}
+    try:
+        body = WebhookUpsert.model_validate({**sent, "enabled": not disabled})
+    except ValidationError as exc:
+        raise _webhook_refusal(translate_errors(exc.errors(), located=False)) from None
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        if not await auth_repository.existing_account_ids(session, [account_id]):
+            raise click.ClickException(f"no such account: {account_id}")
+        allow_private = settings.webhook_allow_private_targets
+        with _webhook_errors():
+            record, _ = await webhook_service.upsert_subscription(
+                session, webhook_service.Operator(), _cli_actor("create"), body, allow_private
+            )
+        return record
+
+    record = _in_transaction(work)
+    click.echo(f"created webhook subscription {record['id']} for {record['url']}", err=True)
+    click.echo(dumps(record).decode() if as_json else record["id"])
+
+
+@webhooks.command("list")
+@click.option("--account", "account_id", required=True, type=click.UUID)
+def webhooks_list(account_id: uuid.UUID) -> None:
+    """List an account's subscriptions: id, url, tables, event types, enabled (tab-separated)."""
+
+    async def work(session: AsyncSession) -> list[str]:
+        if not await auth_repository.existing_account_ids(session, [account_id]):
+            raise click.ClickException(f"no such account: {account_id}")
+        return [
+            "\t".join(
+                [
+                    str(row.id),
+                    row.url,
+                    ",".join(row.tables),
+                    ",".join(row.event_types),
+                    "enabled" if row.enabled else "disabled",
+                ]
+            )
+            for row in await webhook_repository.list_subscriptions(session, [account_id])
+        ]
+
+    for line in _in_transaction(work):
+        click.echo(line)
+
+
+@webhooks.command("delete")
+@click.argument("webhook_id", type=click.UUID)
+def webhooks_delete(webhook_id: uuid.UUID) -> None:
+    """Delete a subscription; its pending and retrying deliveries are cancelled."""
+
+    async def work(session: AsyncSession) -> None:
+        with _webhook_errors(f"no webhook subscription {webhook_id}"):
+            await webhook_service.delete_subscription(
+                session, webhook_service.Operator(), _cli_actor("delete"), webhook_id
+            )
+
+    _in_transaction(work)
+    click.echo(f"deleted webhook subscription {webhook_id}", err=True)

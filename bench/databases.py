@@ -1,0 +1,54 @@
+"""Fresh, empty databases for a run: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+
+import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from rentengine.db.session import async_url
+
+BACKENDS = ("sqlite", "postgresql")
+POSTGRES_URL_VARIABLE = "RENTENGINE_TEST_POSTGRES_URL"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def postgres_admin_url(start: bool = False) -> str | None:
+    """The server URL from the environment; with `start`, `scripts/postgres-up` provides one."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if url or not start:
+        return url
+    script = REPO / "scripts" / "postgres-up"
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+async def _admin(admin_url: str, statement: str) -> None:
+    engine = create_async_engine(async_url(admin_url), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def fresh_database(backend: str, workdir: Path, admin_url: str | None = None) -> AsyncIterator[str]:
+    """The URL of an empty (not even migrated) database of `backend`."""
+    name = f"rentengine_bench_{uuid.uuid4().hex[:8]}"
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / name}.db"
+        return
+    if backend != "postgresql":
+        raise ValueError(f"unknown backend {backend!r}")
+    if admin_url is None:
+        raise ValueError(f"PostgreSQL needs {POSTGRES_URL_VARIABLE} (or run scripts/postgres-up)")
+    await _admin(admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,181 @@
+"""One run's system: an API server, a delivery worker and a receiver, all real processes.
+
+The tenant is made with the `rentengine` CLI, everything else through the HTTP API, exactly as an
+operator and an integrator would.
+"""
+
+import secrets
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench.loadgen import LoadResult, run_load
+from bench.processes import RENTENGINE, Process, Processes, clean_env, free_port, run_cli
+
+API_PREFIX = "/api/public/v1"
+BATCH = 100  # POST /lockbox_events takes at most 100 events per request
+
+
+def server_env(database_url: str, **webhook_settings: str) -> dict[str, str]:
+    """Settings shared by the API server, the worker and the CLI of one run."""
+    settings = {
+        "RENTENGINE_DATABASE_URL": database_url,
+        # A throwaway key per run: tokens only need to survive this run.
+        "RENTENGINE_SECRET_KEY": secrets.token_urlsafe(48),
+        "RENTENGINE_RATE_LIMIT": "off",
+        "RENTENGINE_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+    }
+    settings.update({f"RENTENGINE_WEBHOOK_{k.upper()}": v for k, v in webhook_settings.items()})
+    return clean_env(**settings)
+
+
+@dataclass
+class Stack:
+    procs: Processes
+    env: dict[str, str]
+    api: str
+    receiver: str
+    token: str
+    account_id: str
+    workers_started: int = 0
+    worker: Process | None = None
+    subscription: dict[str, Any] = field(default_factory=dict)
+    lockbox_id: str = ""
+    unit_id: int = 0
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def start_worker(self) -> None:
+        self.workers_started += 1
+        name = f"worker-{self.workers_started}"
+        self.worker = self.procs.spawn(name, [str(RENTENGINE), "worker"], self.env)
+
+    def kill_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+
+    def stop_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+
+
+def _tenant(env: dict[str, str]) -> tuple[str, str]:
+    """(account id, token) made with the CLI, which also migrates the fresh database."""
+    account_id = run_cli(env, "accounts", "create", "Bench Property Management")
+    email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+    run_cli(env, "users", "create", email, "--account", account_id)
+    token = run_cli(env, "keys", "create", "--user", email, "--name", "webhook bench")
+    return account_id, token
+
+
+def start_stack(procs: Processes, env: dict[str, str], receiver_args: list[str]) -> Stack:
+    """Tenant, then the receiver and an API server without a worker, both up and answering."""
+    account_id, token = _tenant(env)
+    receiver_port, api_port = free_port(), free_port()
+    receiver = procs.spawn(
+        "receiver",
+        [sys.executable, "-m", "bench.webhook_receiver", "--port", str(receiver_port), *receiver_args],
+        env,
+    )
+    serve_argv = [str(RENTENGINE), "serve", "--no-worker", "--port", str(api_port)]
+    server = procs.spawn("server", serve_argv, env)
+    receiver_base, api_base = f"http://127.0.0.1:{receiver_port}", f"http://127.0.0.1:{api_port}"
+    receiver.wait_http(f"{receiver_base}/_bench/stats")
+    server.wait_http(f"{api_base}/healthz")
+    return Stack(procs, env, f"{api_base}{API_PREFIX}", receiver_base, token, account_id)
+
+
+async def _created(response: httpx.Response) -> Any:
+    if response.status_code not in (200, 201):
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+        )
+    return response.json()
+
+
+async def prepare(client: httpx.AsyncClient, stack: Stack) -> None:
+    """A unit, a lockbox and a subscription to the lockbox events of the account."""
+    unit = await _created(
+        await client.post(
+            f"{stack.api}/units",
+            json={
+                "account_id": stack.account_id,
+                "address": {
+                    "street_number": "12",
+                    "street_name": "Elm St",
+                    "city": "Austin",
+                    "state": "TX",
+                    "zip_code": "78701",
+                },
+                "property_type": "SINGLE FAMILY RESIDENCE",
+                "target_rental_rate": 1850,
+            },
+        )
+    )
+    [lockbox] = await _created(
+        await client.post(
+            f"{stack.api}/lockboxes",
+            json={
+                "lockbox_type": "Sentrilock",
+                "serial_numbers": ["SL-BENCH-1"],
+                "account_id": stack.account_id,
+            },
+        )
+    )
+    stack.subscription = await _created(
+        await client.post(
+            f"{stack.api}/webhooks",
+            json={
+                "account_id": stack.account_id,
+                "url": f"{stack.receiver}/hooks/rentengine",
+                "tables": ["lockbox_events"],
+                "event_types": ["INSERT"],
+            },
+        )
+    )
+    stack.unit_id, stack.lockbox_id = int(unit["id"]), lockbox["id"]
+    await client.post(
+        f"{stack.receiver}/_bench/config", json={"secret": stack.subscription["signing_secret"]}
+    )
+
+
+async def post_changes(
+    client: httpx.AsyncClient,
+    stack: Stack,
+    changes: int,
+    concurrency: int = 2,
+    pace_seconds: float = 0.0,
+    batch: int = BATCH,
+) -> tuple[LoadResult, list[float]]:
+    """`changes` lockbox events through POST /lockbox_events in batches of up to 100.
+
+    Returns the load result and, per batch, the wall-clock time the API answered (just after commit).
+    """
+    sizes = [min(batch, changes - start) for start in range(0, changes, batch)]
+    answered: list[float] = [0.0] * len(sizes)
+
+    async def send(i: int) -> int:
+        kinds = ("Install", "Uninstall")
+        events = [
+            {
+                "lockbox_id": stack.lockbox_id,
+                "event_type": kinds[n % 2],
+                "unit_id": stack.unit_id,
+                "metadata": {"batch": i, "n": n},
+            }
+            for n in range(sizes[i])
+        ]
+        response = await client.post(f"{stack.api}/lockbox_events", json={"events": events})
+        answered[i] = time.time()
+        if response.status_code != 201:
+            raise RuntimeError(f"POST /lockbox_events: {response.status_code} {response.text}")
+        return response.status_code
+
+    result = await run_load(len(sizes), concurrency, send, pace_seconds)
+    return result, answered

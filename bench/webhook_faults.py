@@ -1,0 +1,187 @@
+"""The webhook fault run: nothing is lost when the receiver fails and the worker is killed.
+
+A fresh database, a subscription to a local receiver that fails 30 % of requests at random (500 or
+503 with `Retry-After: 1`), N changes made through the real API (`rentengine serve --no-worker`), and
+a separate `rentengine worker` process that is killed with SIGKILL twice during the run and
+restarted. At the end every event the database enqueued must have reached the receiver at least once.
+
+    python -m bench.webhook_faults [--changes 10000] [--backends sqlite,postgresql]
+"""
+
+import argparse
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.counting import Enqueued, enqueued, received, receiver_stats, table
+from bench.databases import BACKENDS, fresh_database, postgres_admin_url
+from bench.processes import processes
+from bench.stack import Stack, post_changes, prepare, server_env, start_stack
+
+FAIL_RATE = 0.3
+# The worker is killed when the receiver holds these fractions of the events.
+KILL_AT = (0.25, 0.6)
+# Retry-After wins over the exponential backoff, so the run converges in seconds, not hours.
+RETRY_AFTER_SECONDS = "1"
+# 0.3^26 per event: with 25 retries no event is dead-lettered by bad luck.
+MAX_RETRIES = "25"
+# The shortest lease the settings allow: a killed worker's claims are due again 5 s later.
+LEASE_SECONDS = "5"
+
+
+@dataclass(frozen=True)
+class FaultReport:
+    backend: str
+    changes: int
+    enqueued: Enqueued
+    delivered: int  # distinct webhook-ids answered 2xx
+    lost: int  # enqueued but never answered 2xx
+    unexpected: int  # received but not in the database
+    duplicates: int  # 2xx answers beyond the first per webhook-id
+    requests: int  # every request the receiver answered
+    failed_on_purpose: int
+    bad_signatures: int
+    delivered_at_kills: list[int]
+    seconds: float
+
+
+async def _kill_twice(client: httpx.AsyncClient, stack: Stack, total: int, deadline: float) -> list[int]:
+    """SIGKILLs and restarts the worker as delivery passes each KILL_AT mark; returns the counts then."""
+    at_kills: list[int] = []
+    for fraction in KILL_AT:
+        while True:
+            if stack.worker is not None:
+                stack.worker.check_alive()
+            delivered = int((await receiver_stats(client, stack.receiver))["delivered"])
+            if delivered >= fraction * total:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"delivery stalled at {delivered}/{total} before the kill at {fraction:.0%}"
+                )
+            await asyncio.sleep(0.05)
+        stack.kill_worker()
+        at_kills.append(delivered)
+        stack.start_worker()
+    return at_kills
+
+
+async def _converge(client: httpx.AsyncClient, stack: Stack, database_url: str, deadline: float) -> Enqueued:
+    """Waits (bounded) until the receiver holds every enqueued event and no delivery is still open."""
+    subscription = stack.subscription["id"]
+    while True:
+        if stack.worker is not None:
+            stack.worker.check_alive()
+        state = await enqueued(database_url, subscription)
+        delivered = int((await receiver_stats(client, stack.receiver))["delivered"])
+        open_ = state.statuses["pending"] + state.statuses["retrying"]
+        if delivered >= state.events and open_ == 0:
+            return state
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"not converged: {delivered}/{state.events} delivered, statuses {dict(state.statuses)}"
+            )
+        await asyncio.sleep(0.5)
+
+
+async def fault_run(
+    backend: str,
+    changes: int,
+    workdir: Path,
+    admin_url: str | None = None,
+    seed: int = 7,
+    budget_seconds: float = 900.0,
+) -> FaultReport:
+    async with fresh_database(backend, workdir, admin_url) as database_url:
+        env = server_env(database_url, max_retries=MAX_RETRIES, lease_seconds=LEASE_SECONDS)
+        receiver_args = [
+            "--fail-rate",
+            str(FAIL_RATE),
+            "--seed",
+            str(seed),
+            "--retry-after",
+            RETRY_AFTER_SECONDS,
+        ]
+        with processes(workdir / f"logs-faults-{backend}") as procs:
+            stack = start_stack(procs, env, receiver_args)
+            async with httpx.AsyncClient(headers=stack.headers, timeout=120) as client:
+                await prepare(client, stack)
+                started = time.monotonic()
+                deadline = started + budget_seconds
+                stack.start_worker()
+                kills = asyncio.create_task(_kill_twice(client, stack, changes, deadline))
+                try:
+                    await post_changes(client, stack, changes)
+                    at_kills = await kills
+                finally:
+                    kills.cancel()
+                state = await _converge(client, stack, database_url, deadline)
+                seconds = time.monotonic() - started
+                log, stats = (
+                    await received(client, stack.receiver),
+                    await receiver_stats(client, stack.receiver),
+                )
+    first = log.first_success
+    return FaultReport(
+        backend=backend,
+        changes=changes,
+        enqueued=state,
+        delivered=len(first),
+        lost=len(state.created_at.keys() - first.keys()),
+        unexpected=len(first.keys() - state.created_at.keys()),
+        duplicates=log.successes - len(first),
+        requests=len(log.records),
+        failed_on_purpose=log.failures,
+        bad_signatures=int(stats["bad_signatures"]),
+        delivered_at_kills=at_kills,
+        seconds=seconds,
+    )
+
+
+HEADERS = [
+    "backend", "changes", "events enqueued", "delivered (distinct ids)", "lost", "duplicates",
+    "requests received", "failed on purpose", "attempts recorded", "killed at (delivered)", "seconds",
+]  # fmt: skip
+
+
+def _row(r: FaultReport) -> list[str]:
+    counts = [r.changes, r.enqueued.events, r.delivered, r.lost, r.duplicates, r.requests]
+    counts += [r.failed_on_purpose, r.enqueued.attempts]
+    kills = ", ".join(str(n) for n in r.delivered_at_kills)
+    return [r.backend, *(str(n) for n in counts), kills, f"{r.seconds:.1f}"]
+
+
+def report_table(reports: list[FaultReport]) -> str:
+    return table(HEADERS, [_row(r) for r in reports])
+
+
+async def _main(changes: int, backends: list[str], seed: int) -> int:
+    admin = postgres_admin_url(start="postgresql" in backends)
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="rentengine-faults-") as workdir:
+        for backend in backends:
+            report = await fault_run(backend, changes, Path(workdir), admin, seed)
+            print(
+                f"{backend}: {report.delivered}/{report.enqueued.events} delivered, {report.lost} lost",
+                flush=True,
+            )
+            reports.append(report)
+    print(report_table(reports))
+    return 1 if any(r.lost or r.unexpected or r.enqueued.events != r.changes for r in reports) else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--changes", type=int, default=10_000)
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    raise SystemExit(asyncio.run(_main(args.changes, args.backends.split(","), args.seed)))
+
+
+if __name__ == "__main__":
+    main()

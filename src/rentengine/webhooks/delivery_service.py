@@ -1,0 +1,366 @@
+"""The delivery outbox as the worker sees it: claims, leases, outcomes, redelivery and retention.
+
+Every function takes the caller's session and never commits: one outcome (the attempt, the
+delivery's new state and, after a 410, the disabled subscription and its cancelled deliveries)
+commits or rolls back as a whole.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, delete, exists, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rentengine.changes.types import Change, ChangeType, Record
+from rentengine.db.session import WAKE_DELIVERY_WORKER
+from rentengine.errors import Conflict, NotFound, detail
+from rentengine.kit.clock import utc_now
+from rentengine.kit.ids import new_uuid
+from rentengine.webhooks.models import (
+    OPEN_STATUSES,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from rentengine.webhooks.outbox import NOTIFY_CHANNEL, new_event_id
+from rentengine.webhooks.payload import payload_of
+from rentengine.webhooks.retry import next_delay
+from rentengine.webhooks.sender import AttemptResult, Target
+from rentengine.webhooks.service import Caller, visible_subscription
+from rentengine.webhooks.wire import delivery_to_wire
+
+D = WebhookDelivery
+S = WebhookSubscription
+# Deliveries (with their attempts) removed per retention transaction, so no purge holds locks for long.
+PURGE_CHUNK = 500
+REDELIVERABLE = (
+    DeliveryStatus.succeeded.value,
+    DeliveryStatus.dead_lettered.value,
+    DeliveryStatus.cancelled.value,
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed delivery: everything needed to send it and to record the outcome."""
+
+    id: uuid.UUID
+    event_id: str
+    payload: str
+    attempt_count: int
+    created_at: datetime
+    is_test: bool
+    lease_expires_at: datetime
+    target: Target
+
+
+def _due(now: datetime, limit: int, postgres: bool) -> Select[uuid.UUID]:
+    due = (
+        select(D.id)
+        .where(
+            D.status.in_(OPEN_STATUSES),
+            D.next_attempt_at <= now,
+            or_(D.lease_expires_at.is_(None), D.lease_expires_at <= now),
+        )
+        .order_by(D.next_attempt_at, D.created_at)
+        .limit(limit)
+    )
+    # SQLite serialises writers (the claim runs under BEGIN IMMEDIATE), so it needs no row locks.
+    return due.with_for_update(skip_locked=True) if postgres else due
+
+
+async def claim_due(session: AsyncSession, owner: str, limit: int, lease_seconds: float) -> list[Job]:
+    """Leases up to `limit` due deliveries with one statement; returns those to send, oldest first.
+
+    Deliveries whose subscription was deleted, or disabled (test sends excepted), are cancelled
+    instead of being returned.
+    """
+    now = utc_now()
+    until = now + timedelta(seconds=lease_seconds)
+    postgres = (await session.connection()).dialect.name == "postgresql"
+    claim = (
+        update(D)
+        .where(D.id.in_(_due(now, limit, postgres)))
+        .values(lease_owner=owner, lease_expires_at=until, updated_at=now)
+        .returning(D.id, D.webhook_id, D.event_id, D.payload, D.attempt_count, D.created_at, D.is_test)
+        .execution_options(synchronize_session=False)
+    )
+    rows = sorted((await session.execute(claim)).all(), key=lambda r: (r.created_at, str(r.id)))
+    if not rows:
+        return []
+    subscriptions = await session.scalars(select(S).where(S.id.in_({r.webhook_id for r in rows})))
+    by_id = {s.id: s for s in subscriptions}
+    jobs: list[Job] = []
+    dropped: list[uuid.UUID] = []
+    for r in rows:
+        sub = by_id[r.webhook_id]
+        if sub.deleted_at is not None or (not sub.enabled and not r.is_test):
+            dropped.append(r.id)
+            continue
+        target = Target(sub.id, sub.url, sub.api_key, sub.signing_secret)
+        jobs.append(Job(r.id, r.event_id, r.payload, r.attempt_count, r.created_at, r.is_test, until, target))
+    if dropped:
+        await _cancel(session, D.id.in_(dropped), now)
+    return jobs
+
+
+async def _cancel(session: AsyncSession, which: ColumnElement[bool], now: datetime) -> None:
+    stmt = (
+        update(D)
+        .where(which, D.status.in_(OPEN_STATUSES))
+        .values(
+            status=DeliveryStatus.cancelled.value,
+            next_attempt_at=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(stmt)
+
+
+async def renew_lease(session: AsyncSession, job_id: uuid.UUID, owner: str, lease_seconds: float) -> bool:
+    """Extends a claim that waited in a queue; False when it is no longer ours to send."""
+    now = utc_now()
+    stmt = (
+        update(D)
+        .where(D.id == job_id, D.lease_owner == owner, D.status.in_(OPEN_STATUSES))
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+        .returning(D.id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def release_leases(session: AsyncSession, job_ids: Sequence[uuid.UUID], owner: str) -> None:
+    """Hands unsent claims back at once (a stopping worker), instead of letting their leases run out."""
+    if not job_ids:
+        return
+    stmt = (
+        update(D)
+        .where(D.id.in_(list(job_ids)), D.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(stmt)
+
+
+def decide(job: Job, result: AttemptResult, max_retries: int) -> tuple[str, datetime | None]:
+    """The delivery's next status and next attempt time after attempt number `attempt_count + 1`."""
+    if result.succeeded:
+        return DeliveryStatus.succeeded.value, None
+    number = job.attempt_count + 1
+    # A test send is attempted once; a 410 says the endpoint is gone, so there is nothing to retry.
+    allowed = 0 if job.is_test else max_retries
+    if result.status_code == 410 or number > allowed:
+        return DeliveryStatus.dead_lettered.value, None
+    delay = next_delay(number, result.retry_after)
+    return DeliveryStatus.retrying.value, utc_now() + timedelta(seconds=delay)
+
+
+async def record_outcome(
+    session: AsyncSession, job: Job, result: AttemptResult, owner: str, max_retries: int
+) -> str | None:
+    """Logs the attempt and moves the delivery on; None when the claim was lost meanwhile.
+
+    A claim is lost when the lease ran out and another worker took the delivery, or when the
+    delivery was cancelled while in flight; the attempt is still logged, because it was made.
+    """
+    number = job.attempt_count + 1
+    await session.execute(
+        insert(WebhookAttempt).values(
+            delivery_id=job.id,
+            attempt_number=number,
+            attempted_at=result.attempted_at,
+            status_code=result.status_code,
+            duration_ms=result.duration_ms,
+            response_body=result.response_body,
+            error=result.error,
+        )
+    )
+    status, next_at = decide(job, result, max_retries)
+    now = utc_now()
+    stmt = (
+        update(D)
+        .where(D.id == job.id, D.lease_owner == owner, D.status.in_(OPEN_STATUSES))
+        .values(
+            status=status,
+            attempt_count=number,
+            next_attempt_at=next_at,
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .returning(D.id)
+        .execution_options(synchronize_session=False)
+    )
+    if (await session.execute(stmt)).first() is None:
+        return None
+    if result.status_code == 410 and not job.is_test:
+        await disable_subscription(session, job.target.webhook_id, now)
+    return status
+
+
+async def disable_subscription(session: AsyncSession, webhook_id: uuid.UUID, now: datetime) -> None:
+    """The receiver answered 410 Gone: stop sending to it until its owner enables it again."""
+    await session.execute(
+        update(S)
+        .where(S.id == webhook_id)
+        .values(enabled=False, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await _cancel(session, D.webhook_id == webhook_id, now)
+
+
+async def wake_workers(session: AsyncSession) -> None:
+    """After this session commits, workers in this process and (PostgreSQL) elsewhere look for work."""
+    session.info[WAKE_DELIVERY_WORKER] = True
+    if (await session.connection()).dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+
+async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> Sequence[WebhookAttempt]:
+    stmt = select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id)
+    return (await session.scalars(stmt)).all()
+
+
+async def purge_expired(session: AsyncSession, retention_days: int) -> int:
+    """Deletes one chunk of finished deliveries (and their attempts) older than the retention period.
+
+    Returns how many deliveries went; the caller repeats, one transaction per chunk, until fewer
+    than `PURGE_CHUNK`. Soft-deleted subscriptions whose log is gone are removed with them.
+    """
+    cutoff = utc_now() - timedelta(days=retention_days)
+    expired = select(D.id).where(D.created_at < cutoff, D.status.not_in(OPEN_STATUSES)).limit(PURGE_CHUNK)
+    ids = list((await session.scalars(expired)).all())
+    if ids:
+        await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids)))
+        await session.execute(delete(D).where(D.id.in_(ids)).execution_options(synchronize_session=False))
+    if len(ids) < PURGE_CHUNK:
+        gone = S.deleted_at.is_not(None) & (S.deleted_at < cutoff) & ~exists().where(D.webhook_id == S.id)
+        await session.execute(delete(S).where(gone).execution_options(synchronize_session=False))
+    return len(ids)
+
+
+def _not_redeliverable(status: str) -> Conflict:
+    return Conflict(
+        "Delivery is still in flight",
+        [
+            detail(
+                "status",
+                "",
+                "must be succeeded, dead_lettered or cancelled to be redelivered",
+                {"status": status, "allowedValues": list(REDELIVERABLE)},
+            )
+        ],
+    )
+
+
+def _subscription_disabled(webhook_id: uuid.UUID) -> Conflict:
+    return Conflict(
+        "Webhook subscription is disabled",
+        [
+            detail(
+                "enabled",
+                "",
+                "the subscription must be enabled to receive a redelivery",
+                {"webhook_id": str(webhook_id), "enabled": False},
+            )
+        ],
+    )
+
+
+async def redeliver(session: AsyncSession, caller: Caller, delivery_id: uuid.UUID) -> Record:
+    """Queues a finished delivery again: same payload and event id, attempt counter from zero."""
+    row = await session.scalar(select(D).where(D.id == delivery_id).with_for_update())
+    if row is None:
+        raise NotFound()
+    subscription = await visible_subscription(session, caller, row.webhook_id)
+    if row.status in OPEN_STATUSES:
+        raise _not_redeliverable(row.status)
+    if not subscription.enabled:
+        raise _subscription_disabled(subscription.id)
+    now = utc_now()
+    row.status = DeliveryStatus.pending.value
+    row.attempt_count = 0
+    row.next_attempt_at = now
+    row.lease_owner = row.lease_expires_at = None
+    row.updated_at = now
+    await session.flush()
+    await wake_workers(session)
+    return delivery_to_wire(row, await attempts_of(session, row.id))
+
+
+async def open_test_delivery(
+    session: AsyncSession,
+    caller: Caller,
+    webhook_id: uuid.UUID,
+    document: dict[str, Any],
+    owner: str,
+    lease: float,
+) -> Job:
+    """Writes the test delivery already leased by `owner`, so no worker sends it meanwhile.
+
+    If the process dies before recording the outcome, the lease runs out and a worker sends it once.
+    """
+    subscription = await visible_subscription(session, caller, webhook_id)
+    table = subscription.tables[0]
+    record = example_record(document, table)
+    payload = payload_of(Change(table, ChangeType.INSERT, subscription.account_id, "", record, None))
+    now = utc_now()
+    row = D(
+        id=new_uuid(),
+        webhook_id=subscription.id,
+        account_id=subscription.account_id,
+        event_id=new_event_id(),
+        table=table,
+        type=ChangeType.INSERT.value,
+        payload=payload,
+        status=DeliveryStatus.pending.value,
+        attempt_count=0,
+        next_attempt_at=now,
+        lease_owner=owner,
+        lease_expires_at=now + timedelta(seconds=lease),
+        is_test=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    target = Target(subscription.id, subscription.url, subscription.api_key, subscription.signing_secret)
+    return Job(row.id, row.event_id, payload, 0, now, True, now + timedelta(seconds=lease), target)
+
+
+async def delivery_record(session: AsyncSession, delivery_id: uuid.UUID) -> Record:
+    row = await session.get_one(D, delivery_id)
+    return delivery_to_wire(row, await attempts_of(session, delivery_id))
+
+
+def example_record(document: dict[str, Any], table: str) -> Record:
+    """The table's example record in the OpenAPI document: from its GET list, else its POST answer."""
+    item = document.get("paths", {}).get(f"/{table}", {})
+    for method, status in (("get", "200"), ("post", "201"), ("post", "200")):
+        response = item.get(method, {}).get("responses", {}).get(status, {})
+        media = response.get("content", {}).get("application/json", {})
+        values = [media["example"]] if "example" in media else []
+        values += [example["value"] for example in media.get("examples", {}).values()]
+        for value in values:
+            record = _first_record(value)
+            if record is not None:
+                return record
+    # A table without a documented operation yet: an empty record still exercises the receiver.
+    return {}
+
+
+def _first_record(value: Any) -> Record | None:
+    """A record from a bare array, a `{data: [...]}` envelope or a single object."""
+    if isinstance(value, dict) and isinstance(value.get("data"), list):
+        value = value["data"]
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, dict) and "id" in value else None
