@@ -43,7 +43,7 @@ class Stack:
     account_id: str
     workers_started: int = 0
     worker: Process | None = None
-    subscription: dict[str, Any] = field(default_factory=dict)
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
     lockbox_id: str = ""
     unit_id: int = 0
 
@@ -99,8 +99,28 @@ async def _created(response: httpx.Response) -> Any:
     return response.json()
 
 
+async def subscribe(client: httpx.AsyncClient, stack: Stack) -> dict[str, Any]:
+    """One more subscription to the account's new lockbox events, at a receiver path of its own."""
+    path = f"/hooks/{len(stack.subscriptions) + 1}"
+    subscription: dict[str, Any] = await _created(
+        await client.post(
+            f"{stack.api}/webhooks",
+            json={
+                "account_id": stack.account_id,
+                "url": f"{stack.receiver}{path}",
+                "tables": ["lockbox_events"],
+                "event_types": ["INSERT"],
+            },
+        )
+    )
+    stack.subscriptions.append(subscription)
+    secrets = {path: subscription["signing_secret"]}
+    (await client.post(f"{stack.receiver}/_bench/config", json={"secrets": secrets})).raise_for_status()
+    return subscription
+
+
 async def prepare(client: httpx.AsyncClient, stack: Stack) -> None:
-    """A unit, a lockbox and a subscription to the lockbox events of the account."""
+    """A unit, a lockbox and one subscription to the lockbox events of the account."""
     unit = await _created(
         await client.post(
             f"{stack.api}/units",
@@ -128,21 +148,8 @@ async def prepare(client: httpx.AsyncClient, stack: Stack) -> None:
             },
         )
     )
-    stack.subscription = await _created(
-        await client.post(
-            f"{stack.api}/webhooks",
-            json={
-                "account_id": stack.account_id,
-                "url": f"{stack.receiver}/hooks/rentengine",
-                "tables": ["lockbox_events"],
-                "event_types": ["INSERT"],
-            },
-        )
-    )
     stack.unit_id, stack.lockbox_id = int(unit["id"]), lockbox["id"]
-    await client.post(
-        f"{stack.receiver}/_bench/config", json={"secret": stack.subscription["signing_secret"]}
-    )
+    await subscribe(client, stack)
 
 
 async def post_changes(

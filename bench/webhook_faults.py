@@ -38,7 +38,7 @@ class FaultReport:
     backend: str
     changes: int
     enqueued: Enqueued
-    delivered: int  # distinct webhook-ids answered 2xx
+    delivered: int  # distinct webhook-ids answered 2xx (one subscription: one delivery per event)
     lost: int  # enqueued but never answered 2xx
     unexpected: int  # received but not in the database
     duplicates: int  # 2xx answers beyond the first per webhook-id
@@ -72,19 +72,17 @@ async def _kill_twice(client: httpx.AsyncClient, stack: Stack, total: int, deadl
 
 async def _converge(client: httpx.AsyncClient, stack: Stack, database_url: str, deadline: float) -> Enqueued:
     """Waits (bounded) until the receiver holds every enqueued event and no delivery is still open."""
-    subscription = stack.subscription["id"]
     while True:
         if stack.worker is not None:
             stack.worker.check_alive()
-        state = await enqueued(database_url, subscription)
+        state = await enqueued(database_url, stack.account_id)
         delivered = int((await receiver_stats(client, stack.receiver))["delivered"])
         open_ = state.statuses["pending"] + state.statuses["retrying"]
-        if delivered >= state.events and open_ == 0:
+        if delivered >= state.deliveries and open_ == 0:
             return state
         if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"not converged: {delivered}/{state.events} delivered, statuses {dict(state.statuses)}"
-            )
+            progress = f"{delivered}/{state.deliveries} delivered, statuses {dict(state.statuses)}"
+            raise TimeoutError(f"not converged: {progress}")
         await asyncio.sleep(0.5)
 
 
@@ -143,7 +141,7 @@ async def fault_run(
 
 
 HEADERS = [
-    "backend", "changes", "events enqueued", "delivered (distinct ids)", "lost", "duplicates",
+    "backend", "changes", "events enqueued", "delivered (distinct webhook-ids)", "lost", "duplicates",
     "requests received", "failed on purpose", "attempts recorded", "killed at (delivered)", "seconds",
 ]  # fmt: skip
 

@@ -12,6 +12,7 @@ from rentengine.errors import install_handlers
 from rentengine.middleware import BodyGuard, RateLimitHeaders
 from rentengine.nulguard import NulGuard
 from rentengine.openapi import install_openapi, operation_id
+from rentengine.portal.routes import mount_portal
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
 from rentengine.webhooks.metrics import WebhookMetrics
@@ -61,6 +62,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
     app.state.webhook_metrics = metrics
     install_handlers(app)
     mount_routers(app)
+    mount_portal(app)
     install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)

@@ -179,6 +179,24 @@ def users_create(email: str, account_ids: tuple[uuid.UUID, ...], password_stdin:
     click.echo(str(user.id))
 
 
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the new password from stdin.")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Set a user's portal password (read from stdin); signs the user out everywhere."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
+    if not password:
+        raise click.ClickException("no password on stdin")
+    from rentengine.portal.sessions import sign_out_everywhere
+
+    async def work(session: AsyncSession) -> None:
+        user = await auth.set_password(session, email, password)
+        await sign_out_everywhere(session, user.id)
+
+    _in_transaction(work)
+    click.echo(f"password set for {email.strip().lower()}", err=True)
+
+
 @main.group()
 def keys() -> None:
     """Manage API keys."""

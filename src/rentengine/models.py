@@ -4,6 +4,7 @@ from rentengine.audit.models import AuditEntry
 from rentengine.auth.models import Account, ApiKey, Membership, RateLimitCounter, User
 from rentengine.db.base import Base
 from rentengine.lockboxes.models import Lockbox, LockboxEvent
+from rentengine.portal.models import PortalSession
 from rentengine.properties.models import MultifamilyProperty
 from rentengine.units.models import Address, Unit
 from rentengine.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -18,6 +19,7 @@ __all__ = [
     "LockboxEvent",
     "Membership",
     "MultifamilyProperty",
+    "PortalSession",
     "RateLimitCounter",
     "Unit",
     "User",

@@ -57,6 +57,11 @@ def rate_limit_headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
+_PEEK = text("SELECT count FROM rate_limit_counters WHERE key = :key AND expires_at > :now").bindparams(
+    bindparam("now", type_=Double())
+)
+
+
 class RateLimiter:
     def __init__(self, engine: AsyncEngine, rate: str) -> None:
         self.engine = engine
@@ -76,3 +81,13 @@ class RateLimiter:
             reset_seconds=max(0, math.ceil(expires_at - now)),
             allowed=count <= self.item.amount,
         )
+
+    async def used(self, identity: str) -> int:
+        """Hits counted in the current window, without counting one more (login throttling)."""
+        async with self.engine.connect() as conn:
+            count = await conn.scalar(_PEEK, {"key": self.item.key_for(identity), "now": time.time()})
+        return int(count or 0)
+
+    @property
+    def limit(self) -> int:
+        return self.item.amount

@@ -74,6 +74,19 @@ async def require_user(session: AsyncSession, email: str) -> User:
     return user
 
 
+MIN_PASSWORD_LENGTH = 8
+
+
+async def set_password(session: AsyncSession, email: str, password: str) -> User:
+    """Sets the user's portal password."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthRuleError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    user = await require_user(session, email)
+    user.password_hash = hash_password(password)
+    await session.flush()
+    return user
+
+
 async def create_api_key(session: AsyncSession, secret_key: str, user: User, name: str) -> tuple[ApiKey, str]:
     """Creates a key and returns it with its token, which exists only in this return value."""
     if not name.strip():

@@ -1,0 +1,1 @@
+"""The developer portal: server-rendered pages over the same services as the API."""
