@@ -77,7 +77,9 @@ async def test_create_list_and_delete_end_to_end(fresh_url: str) -> None:  # noq
         assert [row["id"] for row in listed] == [first, second["id"]]
         assert listed[0]["api_key"] == "receiver-key"
         assert listed[1] == second
-        response = await client.post("/multifamily_properties", json=property_body(account), headers=headers)
+        response = await client.post(
+            "/multifamily_properties", json=property_body(uuid.UUID(account)), headers=headers
+        )
         assert response.status_code == 201
         [delivery] = (await client.get(f"/webhooks/{first}/deliveries", headers=headers)).json()
         assert (delivery["type"], delivery["status"]) == ("INSERT", "pending")

@@ -14,13 +14,12 @@ import os
 from pathlib import Path
 
 import pytest
-
 from bench.databases import BACKENDS, postgres_admin_url
 from bench.webhook_faults import KILL_AT, fault_run, report_table
 
 pytestmark = pytest.mark.slow
 
-CHANGES = 3_000
+CHANGES = 1_000
 BUDGET_SECONDS = 300.0
 
 

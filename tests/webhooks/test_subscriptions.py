@@ -288,7 +288,11 @@ async def test_update_accepts_the_same_account_only(api: httpx.AsyncClient, runt
 
 async def test_update_validates_what_it_is_sent(api: httpx.AsyncClient, tenant: Tenant) -> None:
     created = await create_subscription(api, tenant)
-    for change, keyword in [({"tables": []}, "minItems"), ({"url": "gopher://x"}, "scheme")]:
+    changes: list[tuple[dict[str, Any], str]] = [
+        ({"tables": []}, "minItems"),
+        ({"url": "gopher://x"}, "scheme"),
+    ]
+    for change, keyword in changes:
         response = await api.post(PATH, json={"id": created["id"], **change}, headers=tenant.headers)
         assert response.status_code == 400
         assert response.json()["details"][0]["keyword"] == keyword
@@ -302,7 +306,10 @@ async def test_accounts_are_scoped(api: httpx.AsyncClient, runtime: Runtime, ten
     assert (forbidden.status_code, forbidden.json()) == (403, {"error": "Forbidden"})
     listing = await api.get(PATH, params={"account_id": str(stranger.account_id)}, headers=tenant.headers)
     assert listing.status_code == 403
-    assert await list_subscriptions(api, tenant) == []
+    mine = await create_subscription(api, tenant)
+    moved = {"id": mine["id"], "account_id": str(stranger.account_id)}
+    assert (await api.post(PATH, json=moved, headers=tenant.headers)).status_code == 403
+    assert await list_subscriptions(api, tenant) == [mine]
     for method, path, body in reaching(theirs["id"]):
         response = await api.request(method, path, json=body, headers=tenant.headers)
         assert (response.status_code, response.json()) == (404, {"error": "Not found"}), (method, path)

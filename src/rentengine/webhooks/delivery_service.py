@@ -124,6 +124,11 @@ async def _cancel(session: AsyncSession, which: ColumnElement[bool], now: dateti
     await session.execute(stmt)
 
 
+async def any_due(session: AsyncSession) -> bool:
+    """Whether a claim would find work now: a cheap read before taking SQLite's write lock."""
+    return (await session.scalar(_due(utc_now(), 1, postgres=False))) is not None
+
+
 async def renew_lease(session: AsyncSession, job_id: uuid.UUID, owner: str, lease_seconds: float) -> bool:
     """Extends a claim that waited in a queue; False when it is no longer ours to send."""
     now = utc_now()

@@ -50,7 +50,14 @@ async def cancel_open_deliveries(session: AsyncSession, webhook_id: uuid.UUID, n
     stmt = (
         update(WebhookDelivery)
         .where(WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.status.in_(OPEN_STATUSES))
-        .values(status=DeliveryStatus.cancelled.value, next_attempt_at=None, updated_at=now)
+        .values(
+            status=DeliveryStatus.cancelled.value,
+            next_attempt_at=None,
+            # An attempt in flight finds its claim gone and the row closed, and records no outcome.
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     result = await session.execute(stmt)

@@ -81,7 +81,7 @@ async def _create(
     require_fields(body, CREATE_REQUIRED)
     if not caller.can_access(body.account_id):
         raise Forbidden()
-    # The resolver is asked before the first statement, so no database lock waits on DNS.
+    # DNS is asked before the first statement, so no database lock waits on the resolver.
     await _check_url(body, allow_private)
     now = utc_now()
     row = WebhookSubscription(
@@ -106,6 +106,9 @@ async def _update(
     session: AsyncSession, caller: Caller, actor: Actor, body: WebhookUpsert, allow_private: bool
 ) -> Record:
     assert body.id is not None
+    if "account_id" in body.model_fields_set and not caller.can_access(body.account_id):
+        raise Forbidden()
+    # As on create, DNS is asked before the first statement takes any database lock.
     await _check_url(body, allow_private)
     row = await visible_subscription(session, caller, body.id)
     if "account_id" in body.model_fields_set and body.account_id != row.account_id:

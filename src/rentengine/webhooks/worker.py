@@ -6,9 +6,12 @@ deliveries one after another in commit order, lanes run side by side, bounded by
 `webhook_concurrency`. A failed delivery leaves its lane as soon as it is rescheduled, so it never
 holds back the later ones.
 
+Outcomes are written by one recorder task, as many per transaction as have queued up (each
+outcome whole), so a lane does not wait for a commit before its next request.
+
 The worker wakes when this process commits new deliveries, on PostgreSQL's NOTIFY from other
-processes, and otherwise polls (at most every second) for retries that fell due and for
-deliveries written by other processes on SQLite.
+processes, and otherwise polls at most every second for retries that fell due. On SQLite, whose
+commits in other processes wake nobody here, a cheap read looks for due work every 100 ms.
 """
 
 import asyncio
@@ -38,6 +41,9 @@ from rentengine.webhooks.sender import AttemptResult, Sender
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
+SQLITE_PEEK_SECONDS = 0.1
+# Outcomes written per transaction at most.
+RECORD_BATCH = 100
 RETENTION_EVERY_SECONDS = 3600.0
 # How long a stopping worker waits for the attempts already on the wire.
 STOP_GRACE_SECONDS = 30.0
@@ -76,6 +82,7 @@ class DeliveryWorker:
         self._unsent: list[uuid.UUID] = []
         self._lane_tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(settings.webhook_concurrency)
+        self._outcomes: asyncio.Queue[tuple[Job, AttemptResult]] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -106,6 +113,7 @@ class DeliveryWorker:
             if self.listen and not self.db.is_sqlite:
                 stack.push_async_callback(_cancel, asyncio.create_task(self._listen()))
             stack.push_async_callback(_cancel, asyncio.create_task(self._retention()))
+            stack.push_async_callback(_cancel, asyncio.create_task(self._record_outcomes()))
             try:
                 await self._loop(sender)
             finally:
@@ -117,8 +125,26 @@ class DeliveryWorker:
             self._wake.clear()
             if await self._claim(sender):
                 continue  # the batch was full: more may be due right now
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        if not self.db.is_sqlite:
+            await _first_of(self._wake, seconds=self.poll_seconds)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.poll_seconds
+        while (left := deadline - loop.time()) > 0:
+            await _first_of(self._wake, seconds=min(SQLITE_PEEK_SECONDS, left))
+            if self._wake.is_set() or await self._anything_due():
+                return
+
+    async def _anything_due(self) -> bool:
+        try:
+            async with self.db.transaction(writes=False) as session:
+                return await deliveries.any_due(session)
+        except Exception:
+            log.exception("webhook worker %s: looking for due deliveries failed", self.name)
+            return False
 
     async def _claim(self, sender: Sender) -> bool:
         """Claims as many due deliveries as there is room for; True when the batch came back full."""
@@ -154,32 +180,37 @@ class DeliveryWorker:
         try:
             while lane and not self._stopping.is_set():
                 job = lane.popleft()
-                try:
-                    gone = await self._deliver(job, sender)
-                finally:
-                    self._in_hand -= 1
-                    self._wake.set()  # room for more claims
-                if gone:
-                    # The database already cancelled the rest of this lane.
-                    self._in_hand -= len(lane)
+                result = await self._deliver(job, sender)
+                if result is None:
+                    self._done(1)
+                    continue
+                self._outcomes.put_nowait((job, result))
+                if result.status_code == 410 and not job.is_test:
+                    # Recording it disables the subscription and cancels the rest of this lane.
+                    self._done(len(lane))
                     lane.clear()
         finally:
             self._unsent.extend(job.id for job in lane)
             del self._lanes[webhook_id]
 
-    async def _deliver(self, job: Job, sender: Sender) -> bool:
-        """Sends one claimed delivery and records the outcome; True when the receiver answered 410."""
+    def _done(self, count: int) -> None:
+        self._in_hand -= count
+        self._wake.set()  # room for more claims
+
+    async def _deliver(self, job: Job, sender: Sender) -> AttemptResult | None:
+        """Sends one claimed delivery; None when it was not sent (stopping, or no longer ours)."""
         try:
-            if not await self._still_ours(job):
-                return False
             async with self._slots:
-                result = await sender.attempt(job.target, job.event_id, job.payload, test=job.is_test)
-            status = await self._record(job, result)
+                if self._stopping.is_set():  # it waited for a slot while the worker began to stop
+                    self._unsent.append(job.id)
+                    return None
+                if not await self._still_ours(job):
+                    return None
+                return await sender.attempt(job.target, job.event_id, job.payload, test=job.is_test)
         except Exception:
-            # Recording failed (e.g. the database went away): the lease runs out and it is sent again.
+            # The lease renewal failed (e.g. the database went away): the lease runs out, it goes again.
             log.exception("webhook worker %s: delivery %s failed", self.name, job.id)
-            return False
-        return status is not None and result.status_code == 410 and not job.is_test
+            return None
 
     async def _still_ours(self, job: Job) -> bool:
         """A delivery that waited in its lane gets its lease renewed before the attempt may outlive it."""
@@ -191,15 +222,35 @@ class DeliveryWorker:
                 session, job.id, self.name, self.settings.webhook_lease_seconds
             )
 
-    async def _record(self, job: Job, result: AttemptResult) -> str | None:
-        async with self.db.transaction() as session:
-            status = await deliveries.record_outcome(
-                session, job, result, self.name, self.settings.webhook_max_retries
-            )
-        # Test sends measure nothing about the event pipeline, so they stay out of the latency.
-        latency = None if job.is_test else (utc_now() - job.created_at).total_seconds()
-        self.metrics.observe(result.outcome, status, latency)
-        return status
+    async def _record_outcomes(self) -> None:
+        while True:
+            batch = [await self._outcomes.get()]
+            while len(batch) < RECORD_BATCH and not self._outcomes.empty():
+                batch.append(self._outcomes.get_nowait())
+            statuses = await self._write(batch)
+            self._done(len(batch))
+            for (job, result), status in zip(batch, statuses, strict=True):
+                # Test sends measure nothing about the event pipeline, so they stay out of the latency.
+                latency = None if job.is_test else (utc_now() - job.created_at).total_seconds()
+                self.metrics.observe(result.outcome, status, latency)
+                self._outcomes.task_done()
+
+    async def _write(self, batch: list[tuple[Job, AttemptResult]]) -> list[str | None]:
+        """Each outcome's new status (None: the claim was lost); one by one if the batch fails."""
+        try:
+            async with self.db.transaction() as session:
+                return [
+                    await deliveries.record_outcome(
+                        session, job, result, self.name, self.settings.webhook_max_retries
+                    )
+                    for job, result in batch
+                ]
+        except Exception:
+            if len(batch) == 1:
+                # Not recorded: the lease runs out and the delivery is sent again (at least once).
+                log.exception("webhook worker %s: recording delivery %s failed", self.name, batch[0][0].id)
+                return [None]
+        return [(await self._write([item]))[0] for item in batch]
 
     async def _drain(self) -> None:
         """Lets attempts on the wire finish, then hands back the claims that were never started."""
@@ -207,6 +258,8 @@ class DeliveryWorker:
             await asyncio.wait(list(self._lane_tasks), timeout=STOP_GRACE_SECONDS)
         for task in list(self._lane_tasks):
             await _cancel(task)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outcomes.join(), STOP_GRACE_SECONDS)
         try:
             async with self.db.transaction() as session:
                 await deliveries.release_leases(session, self._unsent, self.name)

@@ -1,0 +1,176 @@
+"""Audit log page: the entries of the user's accounts, filtered and paged by the same query as the API."""
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from rentengine.audit import repository
+from rentengine.audit.models import AuditEntry
+from rentengine.audit.schemas import AuditQuery
+from rentengine.auth import repository as auth_repository
+from rentengine.auth.models import ApiKey
+from rentengine.portal.pages import Page, PortalPage
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+# AuditQuery pages by page_number (at most 100,000); the page shows them counted from 1.
+LAST_PAGE = 100_001
+# What an <input type="datetime-local"> submits: no time zone; seconds only with a `step`.
+_LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
+_VALUE_CHARS = 80
+
+
+class FilterError(Exception):
+    """A filter value the page cannot use; shown above the form with a 400."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The submitted filters, kept as typed so the form shows them back unchanged."""
+
+    table: str = ""
+    api_key: str = ""
+    after: str = ""
+    before: str = ""
+    page: int = 1
+
+    def link(self, page: int) -> str:
+        values = {"table": self.table, "api_key": self.api_key, "after": self.after, "before": self.before}
+        query = {k: v for k, v in values.items() if v}
+        if page > 1:
+            query["page"] = str(page)
+        return "/portal/audit" + (f"?{urlencode(query)}" if query else "")
+
+
+@dataclass(frozen=True)
+class Row:
+    entry: AuditEntry
+    who: str
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _typed(params: Mapping[str, str]) -> Filters:
+    def text(name: str) -> str:
+        return params.get(name, "").strip()
+
+    return Filters(table=text("table"), api_key=text("api_key"), after=text("after"), before=text("before"))
+
+
+def _page_number(raw: str) -> int:
+    if not raw:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= LAST_PAGE:
+        raise FilterError(f"Page must be a whole number from 1 to {LAST_PAGE}.")
+    return int(raw)
+
+
+def _utc(raw: str, label: str) -> datetime | None:
+    """A datetime-local value, read as UTC (the page shows every time in UTC)."""
+    if not raw:
+        return None
+    try:
+        if not _LOCAL_DATETIME.match(raw):
+            raise ValueError(raw)
+        return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+    except ValueError:
+        raise FilterError(f"{label} must be a date and time such as 2026-01-31T09:30.") from None
+
+
+def _key_id(raw: str, keys: Sequence[ApiKey]) -> uuid.UUID | None:
+    if not raw:
+        return None
+    for key in keys:
+        if str(key.id) == raw:
+            return key.id
+    raise FilterError("Choose one of your API keys.")
+
+
+def parse_filters(params: Mapping[str, str], keys: Sequence[ApiKey]) -> tuple[Filters, AuditQuery]:
+    """The filters as typed, and the API's query for them; FilterError names what is wrong."""
+    typed = _typed(params)
+    page = _page_number(params.get("page", "").strip())
+    after, before = _utc(typed.after, "Created after"), _utc(typed.before, "Created before")
+    if after is not None and before is not None and after >= before:
+        raise FilterError("Created after must be earlier than created before.")
+    try:
+        query = AuditQuery(
+            table=typed.table or None,
+            api_key_id=_key_id(typed.api_key, keys),
+            created_after=after,
+            created_before=before,
+            limit=PAGE_SIZE,
+            page_number=page - 1,
+        )
+    except ValidationError:
+        raise FilterError("Table names have at most 64 characters.") from None
+    return replace(typed, page=page), query
+
+
+def _shown(value: Any) -> str:
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
+
+
+def _who(entry: AuditEntry, key_names: Mapping[uuid.UUID, str]) -> str:
+    if entry.api_key_id is not None:
+        return key_names.get(entry.api_key_id, "a deleted key")
+    # Writes without a key come from the portal or from the command line (which names itself).
+    return "CLI" if entry.request_method == "CLI" else "portal"
+
+
+async def _rows(page: Page, entries: Sequence[AuditEntry]) -> list[Row]:
+    ids = {e.api_key_id for e in entries if e.api_key_id is not None}
+    # Keys of other members of a shared account are named too: they wrote into the user's accounts.
+    found = await page.session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(ids)))
+    names = dict(found.tuples().all())  # a Result has .keys(): dict() would read it as a mapping
+    return [
+        Row(
+            entry,
+            _who(entry, names),
+            [(name, _shown(old), _shown(new)) for name, (old, new) in (entry.changes or {}).items()],
+        )
+        for entry in entries
+    ]
+
+
+async def _tables_seen(page: Page) -> list[str]:
+    stmt = (
+        select(AuditEntry.table)
+        .where(AuditEntry.account_id.in_(list(page.user.account_ids)))
+        .distinct()
+        .order_by(AuditEntry.table)
+    )
+    return list(await page.session.scalars(stmt))
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_page(page: PortalPage) -> HTMLResponse:
+    keys = await auth_repository.keys_of(page.session, page.user.user_id)
+    context: dict[str, Any] = {"section": "audit", "keys": keys, "tables": await _tables_seen(page)}
+    params = dict(page.request.query_params)
+    try:
+        filters, query = parse_filters(params, keys)
+    except FilterError as exc:
+        return page.render("audit.html", 400, error=str(exc), filters=_typed(params), rows=[], **context)
+    entries = await repository.list_entries(page.session, page.user.account_ids, query)
+    return page.render(
+        "audit.html",
+        filters=filters,
+        rows=await _rows(page, entries),
+        previous=filters.link(filters.page - 1) if filters.page > 1 else None,
+        next=filters.link(filters.page + 1)
+        if len(entries) == PAGE_SIZE and filters.page < LAST_PAGE
+        else None,
+        **context,
+    )
