@@ -266,3 +266,19 @@ def require_fields(model: BaseModel, names: Iterable[str], base: str = "") -> No
 def rule_error(path: str, keyword: str, message: str, params: dict[str, Any] | None = None) -> BadRequest:
     """A 400 for a rule that a schema cannot express (one item)."""
     return BadRequest([detail(keyword, path, message, params or {})])
+
+
+def unique_items(items: list[Any]) -> list[Any]:
+    """AfterValidator for arrays whose items must be unique (AJV `uniqueItems`)."""
+    # Same scan and message as AJV's uniqueItems: from the end, reporting the first pair it meets.
+    seen: dict[Any, int] = {}
+    for i in range(len(items) - 1, -1, -1):
+        if items[i] in seen:
+            j = seen[items[i]]
+            raise PydanticCustomError(
+                "uniqueItems",
+                "must NOT have duplicate items (items ## {j} and {i} are identical)",
+                {"i": i, "j": j},
+            )
+        seen[items[i]] = i
+    return items

@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
 from rentengine.kit.jsonutil import dumps
-from rentengine.validation import CommaList, Date, DateTime, Int, PageQuery, Str, WireModel
+from rentengine.validation import CommaList, Date, DateTime, Int, PageQuery, Str, WireModel, unique_items
 
 LockboxType = Literal["Sentrilock", "Codebox"]
 EventType = Literal["Install", "Uninstall", "Generate Code"]
@@ -23,21 +23,6 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 Serial = Annotated[Str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 UnitId = Annotated[Int, Field(ge=1, le=MAX_UNIT_ID)]
 NumericId = Annotated[str, Field(pattern=r"^[0-9]{1,18}$")]
-
-
-def _unique_items(items: list[Any]) -> list[Any]:
-    # Same scan and message as AJV's uniqueItems: from the end, reporting the first pair it meets.
-    seen: dict[Any, int] = {}
-    for i in range(len(items) - 1, -1, -1):
-        if items[i] in seen:
-            j = seen[items[i]]
-            raise PydanticCustomError(
-                "uniqueItems",
-                "must NOT have duplicate items (items ## {j} and {i} are identical)",
-                {"i": i, "j": j},
-            )
-        seen[items[i]] = i
-    return items
 
 
 def _storable(value: Any, depth: int = 0) -> bool:
@@ -88,7 +73,7 @@ class LockboxCreate(WireModel):
     lockbox_type: Literal["Sentrilock"] = Field(
         description="Only `Sentrilock`; Codebox lockboxes are added in the portal."
     )
-    serial_numbers: Annotated[list[Serial], AfterValidator(_unique_items)] = Field(
+    serial_numbers: Annotated[list[Serial], AfterValidator(unique_items)] = Field(
         min_length=1, max_length=MAX_BATCH
     )
     account_id: uuid.UUID

@@ -53,7 +53,7 @@ async def cancel_open_deliveries(session: AsyncSession, webhook_id: uuid.UUID, n
         .values(
             status=DeliveryStatus.cancelled.value,
             next_attempt_at=None,
-            # An attempt in flight finds its claim gone and the row closed, and records no outcome.
+            # With the claim gone, an attempt still in flight cannot move the row out of `cancelled`.
             lease_owner=None,
             lease_expires_at=None,
             updated_at=now,

@@ -5,8 +5,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from rentengine.lockboxes.schemas import _unique_items as unique_items
-from rentengine.validation import Bool, CommaList, DateTime, PageQuery, Str, WireModel
+from rentengine.validation import Bool, CommaList, DateTime, PageQuery, Str, WireModel, unique_items
 from rentengine.webhooks.urls import MAX_URL_LENGTH
 
 WebhookTable = Literal[
