@@ -6,6 +6,16 @@ with httpx, and set up or check rows through an in-process `Runtime` on the same
 
 Every browser context sends its own `X-Forwarded-For` client address (uvicorn trusts it from
 127.0.0.1, as behind a reverse proxy), so one test's failed sign-ins never throttle another's.
+
+For a new portal page's tests:
+- `portal` (or `open_portal(javascript=False, permissions=[...])` for more browsers) gives a
+  `Portal`: `goto`, `signed_in_as(member)`, `submit(form_selector)` → the POST's response,
+  `alert()`, `session_cookie()`, `screenshot(name)` → docs/img/portal-NAME.png;
+- `make_member()` makes a user with a password in fresh account(s); `make_api_key` a key for it;
+- `api` is an httpx client of the server's public API (`headers=bearer(token)`);
+- `portal_server.runtime` reads or sets up rows in the same database, `portal_server.cli(...)`
+  runs the command line against it.
+Teardown fails the test on a page script error, a CSP refusal, a 5xx or a traceback in the log.
 """
 
 import asyncio

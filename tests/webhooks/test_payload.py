@@ -9,7 +9,7 @@ import pytest
 
 from rentengine.app import create_app
 from rentengine.changes.types import Change
-from rentengine.webhooks.delivery_service import example_record
+from rentengine.webhooks.delivery_endpoints import example_record
 from rentengine.webhooks.payload import payload_of
 from tests.conftest import make_settings
 

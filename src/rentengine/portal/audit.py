@@ -12,7 +12,7 @@ import orjson
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rentengine.audit import repository
 from rentengine.audit.models import AuditEntry
@@ -134,24 +134,37 @@ async def _rows(page: Page, entries: Sequence[AuditEntry]) -> list[Row]:
     # Keys of other members of a shared account are named too: they wrote into the user's accounts.
     found = await page.session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(ids)))
     names = dict(found.tuples().all())  # a Result has .keys(): dict() would read it as a mapping
+    # Sorted: PostgreSQL's JSONB keeps the fields in its own order, SQLite in the written one.
     return [
         Row(
             entry,
             _who(entry, names),
-            [(name, _shown(old), _shown(new)) for name, (old, new) in (entry.changes or {}).items()],
+            [(name, _shown(old), _shown(new)) for name, (old, new) in sorted((entry.changes or {}).items())],
         )
         for entry in entries
     ]
 
 
 async def _tables_seen(page: Page) -> list[str]:
-    stmt = (
-        select(AuditEntry.table)
-        .where(AuditEntry.account_id.in_(list(page.user.account_ids)))
-        .distinct()
-        .order_by(AuditEntry.table)
-    )
-    return list(await page.session.scalars(stmt))
+    """The tables of the user's audit entries: one index probe per (account, table), not a scan.
+
+    SELECT DISTINCT reads every entry of the account (about 0.2 s for a million on PostgreSQL);
+    stepping from table to table along ix_audit_entries_account_id_table_record_id does not.
+    """
+    seen: set[str] = set()
+    for account_id in page.user.account_ids:
+        last = ""
+        while True:
+            following = await page.session.scalar(
+                select(func.min(AuditEntry.table)).where(
+                    AuditEntry.account_id == account_id, AuditEntry.table > last
+                )
+            )
+            if following is None:
+                break
+            seen.add(following)
+            last = following
+    return sorted(seen)
 
 
 @router.get("/audit", response_class=HTMLResponse)

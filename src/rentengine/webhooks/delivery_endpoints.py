@@ -102,8 +102,9 @@ async def _send_test(request: Request, principal: CurrentPrincipal, webhook_id: 
     settings, owner = runtime.settings, f"test-send:{worker_name()}"
     lease = settings.webhook_timeout_seconds + TEST_LEASE_MARGIN_SECONDS
     async with runtime.db.transaction() as session:
+        document = request.app.openapi()
         job = await deliveries.open_test_delivery(
-            session, principal, webhook_id, request.app.openapi(), owner, lease
+            session, principal, webhook_id, lambda table: example_record(document, table), owner, lease
         )
     async with Sender.open(settings) as sender:
         result = await sender.attempt(job.target, job.event_id, job.payload, test=True)
@@ -113,3 +114,28 @@ async def _send_test(request: Request, principal: CurrentPrincipal, webhook_id: 
     metrics: WebhookMetrics = request.app.state.webhook_metrics
     metrics.observe(result.outcome, status, None)
     return wire
+
+
+def example_record(document: dict[str, Any], table: str) -> Record:
+    """The table's example record in the OpenAPI document: from its GET list, else its POST answer."""
+    item = document.get("paths", {}).get(f"/{table}", {})
+    for method, status in (("get", "200"), ("post", "201"), ("post", "200")):
+        response = item.get(method, {}).get("responses", {}).get(status, {})
+        media = response.get("content", {}).get("application/json", {})
+        values = [media["example"]] if "example" in media else []
+        values += [example["value"] for example in media.get("examples", {}).values()]
+        for value in values:
+            record = _first_record(value)
+            if record is not None:
+                return record
+    # A table without a documented operation yet: an empty record still exercises the receiver.
+    return {}
+
+
+def _first_record(value: Any) -> Record | None:
+    """A record from a bare array, a `{data: [...]}` envelope or a single object."""
+    if isinstance(value, dict) and isinstance(value.get("data"), list):
+        value = value["data"]
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, dict) and "id" in value else None

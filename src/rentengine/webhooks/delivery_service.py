@@ -6,7 +6,7 @@ commits or rolls back as a whole.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -171,31 +171,67 @@ def decide(job: Job, result: AttemptResult, max_retries: int) -> tuple[str, date
 async def record_outcome(
     session: AsyncSession, job: Job, result: AttemptResult, owner: str, max_retries: int
 ) -> str | None:
-    """Logs the attempt and moves the delivery on; None when the claim was lost meanwhile.
+    """Logs the attempt and moves the delivery on; None when the claim was lost meanwhile."""
+    [status] = await record_outcomes(session, [(job, result)], owner, max_retries)
+    return status
 
-    A claim is lost when the lease ran out and another worker took the delivery, or when the
-    delivery was cancelled while in flight; the attempt is still logged, because it was made.
+
+async def record_outcomes(
+    session: AsyncSession, outcomes: Sequence[tuple[Job, AttemptResult]], owner: str, max_retries: int
+) -> list[str | None]:
+    """Several outcomes in the caller's transaction, each one whole; per outcome its new status.
+
+    The status is None when the claim was lost: the lease ran out and another worker took the
+    delivery, or it was cancelled while in flight. The attempt is still logged: it was made.
+    Successes, the common case, move together in one statement.
     """
-    number = job.attempt_count + 1
-    await session.execute(
-        insert(WebhookAttempt).values(
-            delivery_id=job.id,
-            attempt_number=number,
-            attempted_at=result.attempted_at,
-            status_code=result.status_code,
-            duration_ms=result.duration_ms,
-            response_body=result.response_body,
-            error=result.error,
-        )
-    )
-    status, next_at = decide(job, result, max_retries)
+    await session.execute(insert(WebhookAttempt), [_attempt_row(job, result) for job, result in outcomes])
+    decided = [decide(job, result, max_retries) for job, result in outcomes]
     now = utc_now()
+    moved: set[uuid.UUID] = set()
+    succeeded = [
+        job.id for (job, _), (status, _) in zip(outcomes, decided, strict=True) if status == "succeeded"
+    ]
+    if succeeded:
+        moved |= await _move(session, D.id.in_(succeeded), owner, now, "succeeded", None)
+    for (job, _), (status, next_at) in zip(outcomes, decided, strict=True):
+        if status != "succeeded":
+            moved |= await _move(session, D.id == job.id, owner, now, status, next_at)
+    for job, result in outcomes:
+        if job.id in moved and result.status_code == 410 and not job.is_test:
+            await disable_subscription(session, job.target.webhook_id, now)
+    return [
+        status if job.id in moved else None for (job, _), (status, _) in zip(outcomes, decided, strict=True)
+    ]
+
+
+def _attempt_row(job: Job, result: AttemptResult) -> dict[str, Any]:
+    return {
+        "delivery_id": job.id,
+        "attempt_number": job.attempt_count + 1,
+        "attempted_at": result.attempted_at,
+        "status_code": result.status_code,
+        "duration_ms": result.duration_ms,
+        "response_body": result.response_body,
+        "error": result.error,
+    }
+
+
+async def _move(
+    session: AsyncSession,
+    which: ColumnElement[bool],
+    owner: str,
+    now: datetime,
+    status: str,
+    next_at: datetime | None,
+) -> set[uuid.UUID]:
+    """Sets the outcome on the claimed deliveries still ours and releases them; returns their ids."""
     stmt = (
         update(D)
-        .where(D.id == job.id, D.lease_owner == owner, D.status.in_(OPEN_STATUSES))
+        .where(which, D.lease_owner == owner, D.status.in_(OPEN_STATUSES))
         .values(
             status=status,
-            attempt_count=number,
+            attempt_count=D.attempt_count + 1,
             next_attempt_at=next_at,
             lease_owner=None,
             lease_expires_at=None,
@@ -204,11 +240,7 @@ async def record_outcome(
         .returning(D.id)
         .execution_options(synchronize_session=False)
     )
-    if (await session.execute(stmt)).first() is None:
-        return None
-    if result.status_code == 410 and not job.is_test:
-        await disable_subscription(session, job.target.webhook_id, now)
-    return status
+    return set((await session.scalars(stmt)).all())
 
 
 async def disable_subscription(session: AsyncSession, webhook_id: uuid.UUID, now: datetime) -> None:
@@ -305,7 +337,7 @@ async def open_test_delivery(
     session: AsyncSession,
     caller: Caller,
     webhook_id: uuid.UUID,
-    document: dict[str, Any],
+    record_for: Callable[[str], Record],
     owner: str,
     lease: float,
 ) -> Job:
@@ -315,7 +347,7 @@ async def open_test_delivery(
     """
     subscription = await visible_subscription(session, caller, webhook_id)
     table = subscription.tables[0]
-    record = example_record(document, table)
+    record = record_for(table)
     payload = payload_of(Change(table, ChangeType.INSERT, subscription.account_id, "", record, None))
     now = utc_now()
     row = D(
@@ -344,28 +376,3 @@ async def open_test_delivery(
 async def delivery_record(session: AsyncSession, delivery_id: uuid.UUID) -> Record:
     row = await session.get_one(D, delivery_id)
     return delivery_to_wire(row, await attempts_of(session, delivery_id))
-
-
-def example_record(document: dict[str, Any], table: str) -> Record:
-    """The table's example record in the OpenAPI document: from its GET list, else its POST answer."""
-    item = document.get("paths", {}).get(f"/{table}", {})
-    for method, status in (("get", "200"), ("post", "201"), ("post", "200")):
-        response = item.get(method, {}).get("responses", {}).get(status, {})
-        media = response.get("content", {}).get("application/json", {})
-        values = [media["example"]] if "example" in media else []
-        values += [example["value"] for example in media.get("examples", {}).values()]
-        for value in values:
-            record = _first_record(value)
-            if record is not None:
-                return record
-    # A table without a documented operation yet: an empty record still exercises the receiver.
-    return {}
-
-
-def _first_record(value: Any) -> Record | None:
-    """A record from a bare array, a `{data: [...]}` envelope or a single object."""
-    if isinstance(value, dict) and isinstance(value.get("data"), list):
-        value = value["data"]
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, dict) and "id" in value else None

@@ -239,12 +239,9 @@ class DeliveryWorker:
         """Each outcome's new status (None: the claim was lost); one by one if the batch fails."""
         try:
             async with self.db.transaction() as session:
-                return [
-                    await deliveries.record_outcome(
-                        session, job, result, self.name, self.settings.webhook_max_retries
-                    )
-                    for job, result in batch
-                ]
+                return await deliveries.record_outcomes(
+                    session, batch, self.name, self.settings.webhook_max_retries
+                )
         except Exception:
             if len(batch) == 1:
                 # Not recorded: the lease runs out and the delivery is sent again (at least once).
