@@ -1,10 +1,8 @@
 """Audit log page: the entries of the user's accounts, filtered and paged by the same query as the API."""
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,20 +17,13 @@ from rentengine.audit.models import AuditEntry
 from rentengine.audit.schemas import AuditQuery
 from rentengine.auth import repository as auth_repository
 from rentengine.auth.models import ApiKey
+from rentengine.portal.filters import LAST_PAGE, FilterError, local_utc, page_number
 from rentengine.portal.pages import Page, PortalPage
 
 router = APIRouter()
 
 PAGE_SIZE = 50
-# AuditQuery pages by page_number (at most 100,000); the page shows them counted from 1.
-LAST_PAGE = 100_001
-# What an <input type="datetime-local"> submits: no time zone; seconds only with a `step`.
-_LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
 _VALUE_CHARS = 80
-
-
-class FilterError(Exception):
-    """A filter value the page cannot use; shown above the form with a 400."""
 
 
 @dataclass(frozen=True)
@@ -67,26 +58,6 @@ def _typed(params: Mapping[str, str]) -> Filters:
     return Filters(table=text("table"), api_key=text("api_key"), after=text("after"), before=text("before"))
 
 
-def _page_number(raw: str) -> int:
-    if not raw:
-        return 1
-    if not raw.isdigit() or not 1 <= int(raw) <= LAST_PAGE:
-        raise FilterError(f"Page must be a whole number from 1 to {LAST_PAGE}.")
-    return int(raw)
-
-
-def _utc(raw: str, label: str) -> datetime | None:
-    """A datetime-local value, read as UTC (the page shows every time in UTC)."""
-    if not raw:
-        return None
-    try:
-        if not _LOCAL_DATETIME.match(raw):
-            raise ValueError(raw)
-        return datetime.fromisoformat(raw).replace(tzinfo=UTC)
-    except ValueError:
-        raise FilterError(f"{label} must be a date and time such as 2026-01-31T09:30.") from None
-
-
 def _key_id(raw: str, keys: Sequence[ApiKey]) -> uuid.UUID | None:
     if not raw:
         return None
@@ -99,8 +70,8 @@ def _key_id(raw: str, keys: Sequence[ApiKey]) -> uuid.UUID | None:
 def parse_filters(params: Mapping[str, str], keys: Sequence[ApiKey]) -> tuple[Filters, AuditQuery]:
     """The filters as typed, and the API's query for them; FilterError names what is wrong."""
     typed = _typed(params)
-    page = _page_number(params.get("page", "").strip())
-    after, before = _utc(typed.after, "Created after"), _utc(typed.before, "Created before")
+    page = page_number(params.get("page", "").strip())
+    after, before = local_utc(typed.after, "Created after"), local_utc(typed.before, "Created before")
     if after is not None and before is not None and after >= before:
         raise FilterError("Created after must be earlier than created before.")
     try:

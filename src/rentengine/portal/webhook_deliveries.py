@@ -4,11 +4,9 @@ The list is the API's (`GET /webhooks/{id}/deliveries`: same query model, same s
 oldest first) and redelivery is the API's redeliver service.
 """
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any, get_args
 from urllib.parse import parse_qsl, urlencode
 
@@ -19,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from rentengine.errors import Conflict, NotFound
+from rentengine.portal.filters import LAST_PAGE, FilterError, local_utc, page_number
 from rentengine.portal.pages import Page, PortalPage, redirect
 from rentengine.portal.webhooks import LABELS, account_names, caller_of, hook_view, not_found
 from rentengine.validation import translate_errors
@@ -31,8 +30,6 @@ from rentengine.webhooks.wire import delivery_to_wire
 router = APIRouter()
 
 PAGE_SIZE = 25
-# DeliveryQuery pages by page_number (at most 100,000); the page shows them counted from 1.
-LAST_PAGE = 100_001
 STATUSES: tuple[str, ...] = get_args(DeliveryStatusName)
 STATUS_BADGES = {
     "pending": "warn",
@@ -41,12 +38,6 @@ STATUS_BADGES = {
     "dead_lettered": "bad",
     "cancelled": "muted",
 }
-# What an <input type="datetime-local"> submits: no time zone; seconds only with a `step`.
-_LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
-
-
-class FilterError(Exception):
-    """A filter the page cannot use; shown above the form with a 400."""
 
 
 @dataclass(frozen=True)
@@ -135,26 +126,6 @@ def delivery_row(record: dict[str, Any]) -> DeliveryRow:
     )
 
 
-def _utc(raw: str, label: str) -> datetime | None:
-    """A datetime-local value, read as UTC (the page shows every time in UTC)."""
-    if not raw:
-        return None
-    try:
-        if not _LOCAL_DATETIME.match(raw):
-            raise ValueError(raw)
-        return datetime.fromisoformat(raw).replace(tzinfo=UTC)
-    except ValueError:
-        raise FilterError(f"{label} must be a date and time such as 2026-01-31T09:30.") from None
-
-
-def _page_number(raw: str) -> int:
-    if not raw:
-        return 1
-    if not raw.isdigit() or not 1 <= int(raw) <= LAST_PAGE:
-        raise FilterError(f"Page must be a whole number from 1 to {LAST_PAGE}.")
-    return int(raw)
-
-
 def typed_filters(params: Sequence[tuple[str, str]]) -> Filters:
     values = dict(params)
     return Filters(
@@ -167,8 +138,8 @@ def typed_filters(params: Sequence[tuple[str, str]]) -> Filters:
 def parse_filters(params: Sequence[tuple[str, str]]) -> tuple[Filters, DeliveryQuery]:
     """The filters as typed and the API's query for them; FilterError says what is wrong."""
     typed = typed_filters(params)
-    page = _page_number(dict(params).get("page", "").strip())
-    after, before = _utc(typed.after, "Created after"), _utc(typed.before, "Created before")
+    page = page_number(dict(params).get("page", "").strip())
+    after, before = local_utc(typed.after, "Created after"), local_utc(typed.before, "Created before")
     if after is not None and before is not None and after >= before:
         raise FilterError("Created after must be earlier than created before.")
     try:
