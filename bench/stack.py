@@ -6,7 +6,6 @@ operator and an integrator would.
 
 import secrets
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,13 +158,9 @@ async def post_changes(
     concurrency: int = 2,
     pace_seconds: float = 0.0,
     batch: int = BATCH,
-) -> tuple[LoadResult, list[float]]:
-    """`changes` lockbox events through POST /lockbox_events in batches of up to 100.
-
-    Returns the load result and, per batch, the wall-clock time the API answered (just after commit).
-    """
+) -> LoadResult:
+    """`changes` lockbox events through POST /lockbox_events, `batch` (at most 100) per request."""
     sizes = [min(batch, changes - start) for start in range(0, changes, batch)]
-    answered: list[float] = [0.0] * len(sizes)
 
     async def send(i: int) -> int:
         kinds = ("Install", "Uninstall")
@@ -179,10 +174,8 @@ async def post_changes(
             for n in range(sizes[i])
         ]
         response = await client.post(f"{stack.api}/lockbox_events", json={"events": events})
-        answered[i] = time.time()
         if response.status_code != 201:
             raise RuntimeError(f"POST /lockbox_events: {response.status_code} {response.text}")
         return response.status_code
 
-    result = await run_load(len(sizes), concurrency, send, pace_seconds)
-    return result, answered
+    return await run_load(len(sizes), concurrency, send, pace_seconds)

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bench import machine
 from bench.counting import Key, enqueued, percentile, received, receiver_stats, sample_payload, table
 from bench.databases import BACKENDS, fresh_database, postgres_admin_url
 from bench.loadgen import LoadResult, RawHttpSender, run_load, webhook_sender
@@ -82,7 +83,7 @@ async def _drain(client: httpx.AsyncClient, stack: Stack, url: str, deliveries: 
     lanes = len(stack.subscriptions)
     before = set((await enqueued(url, stack.account_id)).created_at)
     events = deliveries // lanes
-    load, _ = await post_changes(client, stack, events, concurrency=2)
+    load = await post_changes(client, stack, events, concurrency=2)
     stack.start_worker()
     backlog = await _all_delivered(client, stack, url) - before
     stack.stop_worker()
@@ -198,10 +199,12 @@ def _latency_row(r: DeliveryReport) -> list[str]:
 async def _main(backlog: int, stream: int, backends: list[str]) -> None:
     admin = postgres_admin_url(start="postgresql" in backends)
     reports = []
+    print(f"machine: {machine.describe()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="rentengine-delivery-") as workdir:
         for backend in backends:
+            load = machine.load_average()
             reports.append(await delivery_run(backend, backlog, stream, Path(workdir), admin))
-            print(f"{backend}: done", flush=True)
+            print(f"{backend}: done (load average {load} before, {machine.load_average()} after)", flush=True)
     print(table(THROUGHPUT, [_throughput_row(r, d) for r in reports for d in r.drains]))
     print()
     print(table(LATENCY, [_latency_row(r) for r in reports]))

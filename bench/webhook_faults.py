@@ -12,12 +12,14 @@ import argparse
 import asyncio
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from bench.counting import Enqueued, enqueued, received, receiver_stats, table
+from bench import machine
+from bench.counting import Enqueued, Received, enqueued, received, receiver_stats, table
 from bench.databases import BACKENDS, fresh_database, postgres_admin_url
 from bench.processes import processes
 from bench.stack import Stack, post_changes, prepare, server_env, start_stack
@@ -89,43 +91,7 @@ async def _converge(client: httpx.AsyncClient, stack: Stack, database_url: str, 
         await asyncio.sleep(0.5)
 
 
-async def fault_run(
-    backend: str,
-    changes: int,
-    workdir: Path,
-    admin_url: str | None = None,
-    seed: int = 7,
-    budget_seconds: float = 900.0,
-) -> FaultReport:
-    async with fresh_database(backend, workdir, admin_url) as database_url:
-        env = server_env(database_url, max_retries=MAX_RETRIES, lease_seconds=LEASE_SECONDS)
-        receiver_args = [
-            "--fail-rate",
-            str(FAIL_RATE),
-            "--seed",
-            str(seed),
-            "--retry-after",
-            RETRY_AFTER_SECONDS,
-        ]
-        with processes(workdir / f"logs-faults-{backend}") as procs:
-            stack = start_stack(procs, env, receiver_args)
-            async with httpx.AsyncClient(headers=stack.headers, timeout=120) as client:
-                await prepare(client, stack)
-                started = time.monotonic()
-                deadline = started + budget_seconds
-                stack.start_worker()
-                kills = asyncio.create_task(_kill_twice(client, stack, changes, deadline))
-                try:
-                    await post_changes(client, stack, changes)
-                    at_kills = await kills
-                finally:
-                    kills.cancel()
-                state = await _converge(client, stack, database_url, deadline)
-                seconds = time.monotonic() - started
-                log, stats = (
-                    await received(client, stack.receiver),
-                    await receiver_stats(client, stack.receiver),
-                )
+def _report(backend: str, changes: int, state: Enqueued, log: Received, stats: dict[str, Any]) -> FaultReport:
     first = log.first_success
     return FaultReport(
         backend=backend,
@@ -138,9 +104,49 @@ async def fault_run(
         requests=len(log.records),
         failed_on_purpose=log.failures,
         bad_signatures=int(stats["bad_signatures"]),
-        delivered_at_kills=at_kills,
-        seconds=seconds,
+        delivered_at_kills=[],
+        seconds=0.0,
     )
+
+
+async def _run(
+    client: httpx.AsyncClient, stack: Stack, database_url: str, changes: int, budget: float
+) -> FaultReport:
+    """Worker started, changes posted while it is killed twice, then every delivery settled."""
+    await prepare(client, stack)
+    started = time.monotonic()
+    deadline = started + budget
+    stack.start_worker()
+    kills = asyncio.create_task(_kill_twice(client, stack, changes, deadline))
+    try:
+        await post_changes(client, stack, changes)
+        at_kills = await kills
+    finally:
+        kills.cancel()
+    state = await _converge(client, stack, database_url, deadline)
+    seconds = time.monotonic() - started
+    log, stats = await received(client, stack.receiver), await receiver_stats(client, stack.receiver)
+    report = _report("", changes, state, log, stats)
+    return replace(report, delivered_at_kills=at_kills, seconds=seconds)
+
+
+async def fault_run(
+    backend: str,
+    changes: int,
+    workdir: Path,
+    admin_url: str | None = None,
+    seed: int = 7,
+    budget_seconds: float = 900.0,
+) -> FaultReport:
+    """The whole run on a fresh database of `backend`; every process is stopped before it returns."""
+    receiver_args = ["--fail-rate", str(FAIL_RATE), "--seed", str(seed), "--retry-after", RETRY_AFTER_SECONDS]
+    async with fresh_database(backend, workdir, admin_url) as database_url:
+        env = server_env(database_url, max_retries=MAX_RETRIES, lease_seconds=LEASE_SECONDS)
+        with processes(workdir / f"logs-faults-{backend}") as procs:
+            stack = start_stack(procs, env, receiver_args)
+            async with httpx.AsyncClient(headers=stack.headers, timeout=120) as client:
+                report = await _run(client, stack, database_url, changes, budget_seconds)
+    return replace(report, backend=backend)
 
 
 HEADERS = [
@@ -163,12 +169,14 @@ def report_table(reports: list[FaultReport]) -> str:
 async def _main(changes: int, backends: list[str], seed: int) -> int:
     admin = postgres_admin_url(start="postgresql" in backends)
     reports = []
+    print(f"machine: {machine.describe()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="rentengine-faults-") as workdir:
         for backend in backends:
+            load = machine.load_average()
             report = await fault_run(backend, changes, Path(workdir), admin, seed)
+            done = f"{report.delivered}/{report.enqueued.events} delivered, {report.lost} lost"
             print(
-                f"{backend}: {report.delivered}/{report.enqueued.events} delivered, {report.lost} lost",
-                flush=True,
+                f"{backend}: {done} (load average {load} before, {machine.load_average()} after)", flush=True
             )
             reports.append(report)
     print(report_table(reports))

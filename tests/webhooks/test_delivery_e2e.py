@@ -334,6 +334,20 @@ async def test_a_slow_receiver_times_out_and_a_redirect_is_not_followed(
     assert receiver.to("/elsewhere") == []
 
 
+async def test_the_attempt_log_keeps_only_the_start_of_the_answer(
+    api: httpx.AsyncClient, hooks: Runtime, owner: Tenant, receiver: Receiver
+) -> None:
+    settings = settings_with(hooks.settings, webhook_response_log_bytes=16)
+    subscription = await subscribe(api, owner, receiver.url())
+    # NUL cannot be stored in PostgreSQL text; "é" is two bytes, cut in half at byte 16.
+    receiver.reply_with(Reply(500, body=b"\x00error:" + "é".encode() * 10_000))
+    async with running_worker(settings, hooks.db):
+        await create_property(api, owner)
+        [delivery] = await settle(api, owner, subscription["id"], ["retrying"])
+    [attempt] = delivery["attempts"]
+    assert attempt["response"] == "\ufffderror:éééé\ufffd"
+
+
 async def test_test_send_posts_the_example_record_once_and_marks_it(
     api: httpx.AsyncClient, hooks: Runtime, owner: Tenant, receiver: Receiver
 ) -> None:

@@ -101,8 +101,8 @@ async def _send_test(request: Request, principal: CurrentPrincipal, webhook_id: 
     runtime = runtime_of(request)
     settings, owner = runtime.settings, f"test-send:{worker_name()}"
     lease = settings.webhook_timeout_seconds + TEST_LEASE_MARGIN_SECONDS
+    document = request.app.openapi()
     async with runtime.db.transaction() as session:
-        document = request.app.openapi()
         job = await deliveries.open_test_delivery(
             session, principal, webhook_id, lambda table: example_record(document, table), owner, lease
         )

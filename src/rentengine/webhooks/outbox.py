@@ -9,6 +9,7 @@ delivered when the transaction commits).
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, text
@@ -52,9 +53,11 @@ def delivery_rows(
     changes: Sequence[Change], subscriptions: Sequence[WebhookSubscription]
 ) -> list[dict[str, Any]]:
     """One row per (change, listening subscription); every subscription shares the change's event id."""
-    now = utc_now()
+    start = utc_now()
     rows: list[dict[str, Any]] = []
-    for change in changes:
+    for index, change in enumerate(changes):
+        # One microsecond apart, so that the commit order of a bulk write is also the send order.
+        now = start + timedelta(microseconds=index)
         listeners = [s for s in subscriptions if _listens(s, change)]
         if not listeners:
             continue

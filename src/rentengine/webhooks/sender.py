@@ -94,7 +94,7 @@ class Sender:
         except (TimeoutError, httpx.TimeoutException):
             error = f"timed out after {self.settings.webhook_timeout_seconds:g} s"
             return AttemptResult(attempted_at, None, _ms_since(started), None, error, None, "timeout")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
             error = clean_text(f"connection failed: {type(exc).__name__}: {exc}".rstrip(": "))
             return AttemptResult(
                 attempted_at, None, _ms_since(started), None, error, None, "connection_error"

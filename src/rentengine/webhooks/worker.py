@@ -86,10 +86,15 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._waiting = False
         db.on_delivery_enqueued(self._wake.set)
 
     def wake(self) -> None:
         self._wake.set()
+
+    def is_idle(self) -> bool:
+        """Nothing in hand and waiting: only a wake-up or the poll can start new work."""
+        return self._waiting and self._in_hand == 0 and not self._wake.is_set()
 
     async def start(self) -> None:
         """Runs the worker as a background task of the current event loop (inside the API process)."""
@@ -125,7 +130,11 @@ class DeliveryWorker:
             self._wake.clear()
             if await self._claim(sender):
                 continue  # the batch was full: more may be due right now
-            await self._wait_for_work()
+            self._waiting = True
+            try:
+                await self._wait_for_work()
+            finally:
+                self._waiting = False
 
     async def _wait_for_work(self) -> None:
         if not self.db.is_sqlite:
