@@ -24,7 +24,7 @@ from rentengine.portal.sessions import csrf_matches, portal_user
 from rentengine.runtime import runtime_of
 from rentengine.validation import translate_errors
 from rentengine.webhooks import repository, service
-from rentengine.webhooks.delivery_endpoints import _send_test
+from rentengine.webhooks.delivery_endpoints import send_test_delivery
 from rentengine.webhooks.models import WebhookSubscription
 from rentengine.webhooks.schemas import EVENT_TYPES, WEBHOOK_TABLES, WebhookUpsert
 
@@ -338,7 +338,9 @@ async def send_test(request: Request, webhook_id: uuid.UUID) -> Response:
     if not csrf_matches(user.csrf_token, sent if isinstance(sent, str) else None):
         raise CsrfRefused()
     try:
-        delivery = await _send_test(request, Principal(user.user_id, None, user.account_ids), webhook_id)
+        delivery = await send_test_delivery(
+            request, Principal(user.user_id, None, user.account_ids), webhook_id
+        )
     except NotFound:
         return render(request, "error.html", 404, user=user, message="No such webhook.", section="webhooks")
     return redirect(f"/portal/webhooks/{webhook_id}/deliveries?tested={delivery['id']}")

@@ -93,10 +93,10 @@ async def redeliver_webhook_delivery(
 )
 async def test_webhook(request: Request, principal: CurrentPrincipal, id: uuid.UUID) -> JSONBytes:
     """Sends one example INSERT of the subscription's first table now, marked `webhook-test: true`."""
-    return json_ok(await _send_test(request, principal, id))
+    return json_ok(await send_test_delivery(request, principal, id))
 
 
-async def _send_test(request: Request, principal: CurrentPrincipal, webhook_id: uuid.UUID) -> Record:
+async def send_test_delivery(request: Request, principal: CurrentPrincipal, webhook_id: uuid.UUID) -> Record:
     """Three steps, each in its own transaction or none: no database lock waits on the receiver."""
     runtime = runtime_of(request)
     settings, owner = runtime.settings, f"test-send:{worker_name()}"
