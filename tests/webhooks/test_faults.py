@@ -5,17 +5,18 @@ Real processes throughout: `rentengine serve --no-worker` takes the changes thro
 (500/503 with Retry-After: 1) and checks every signature, and the worker is SIGKILLed twice and
 restarted while deliveries are in flight.
 
-The bench script (`make bench`) runs 10,000 changes per backend, which took 380-400 s per backend
-on the 2-core machine of docs/performance.md (one subscription's deliveries go out one at a time,
-and each kill parks the worker's claims for the 5 s lease). Here CHANGES is 1,000 (35-80 s per
-backend there) so that `make test` stays within a few minutes; what is checked does not depend on
-the size: every enqueued event reaches the receiver, through two kills and 30 % failures.
+The bench script (`make bench`) runs 10,000 changes per backend, which took 150-400 s per backend
+on the shared 2-core machine of docs/performance.md (one subscription's deliveries go out one at a
+time, and each kill parks the worker's claims for the 5 s lease). Here CHANGES is 1,000 (30-80 s
+per backend there) so that `make test` stays within a few minutes; what is checked does not depend
+on the size: every enqueued event reaches the receiver, through two kills and 30 % failures.
 """
 
 import os
 from pathlib import Path
 
 import pytest
+
 from bench.databases import BACKENDS, postgres_admin_url
 from bench.webhook_faults import KILL_AT, fault_run, report_table
 
