@@ -27,6 +27,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,7 @@ class Portal:
         await self.page.screenshot(path=IMAGES / f"portal-{name}.png", full_page=True)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -181,35 +182,49 @@ def chromium() -> Path:
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-async def portal_database_url(
-    request: pytest.FixtureRequest, chromium: Path, tmp_root: Path
-) -> AsyncIterator[str]:
-    """An empty database of each backend for the portal's server (which migrates it)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_root / 'portal.db'}"
+@asynccontextmanager
+async def empty_database(backend: str, directory: Path, prefix: str) -> AsyncIterator[str]:
+    """An empty database of `backend` (a server given it migrates it), dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / f'{prefix}.db'}"
         return
     admin = _postgres_admin_url()
     if admin is None:
         if os.environ.get("CI") == "true":
             pytest.fail("RENTENGINE_TEST_POSTGRES_URL is not set: PostgreSQL tests cannot be skipped in CI")
         pytest.skip("PostgreSQL not configured (set RENTENGINE_TEST_POSTGRES_URL, or run `make test`)")
-    name = f"rentengine_portal_{uuid.uuid4().hex[:8]}"
+    name = f"rentengine_{prefix}_{uuid.uuid4().hex[:8]}"
     await _create_pg_database(admin, name)
-    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    await _create_pg_database(admin, name, drop=True)
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _create_pg_database(admin, name, drop=True)
 
 
-def _start_server(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+@pytest.fixture(scope="session", params=BACKENDS)
+async def portal_database_url(
+    request: pytest.FixtureRequest, chromium: Path, tmp_root: Path
+) -> AsyncIterator[str]:
+    """An empty database of each backend for the portal's server (which migrates it)."""
+    async with empty_database(request.param, tmp_root, "portal") as url:
+        yield url
+
+
+def _start_server(
+    database_url: str, log: Path, extra_env: dict[str, str], worker: bool
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RENTENGINE_")}
     env = {
         **clean,
         "RENTENGINE_DATABASE_URL": database_url,
         "RENTENGINE_SECRET_KEY": TEST_SECRET,
         "RENTENGINE_RATE_LIMIT": "off",
+        **extra_env,
     }
-    command = [str(RENTENGINE), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+    command = [str(RENTENGINE), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if not worker:
+        command.append("--no-worker")
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     return process, f"http://127.0.0.1:{port}"
@@ -234,22 +249,32 @@ async def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: P
     _fail_with_log("server did not start", log)
 
 
+@asynccontextmanager
+async def running_server(
+    database_url: str, log: Path, extra_env: dict[str, str] | None = None, worker: bool = False
+) -> AsyncIterator[PortalServer]:
+    """A real `rentengine serve` process (by default without the delivery worker) until the block ends."""
+    process, base_url = _start_server(database_url, log, extra_env or {}, worker)
+    runtime = Runtime.build(make_settings(database_url))
+    try:
+        await _wait_until_up(process, base_url, log)
+        backend = make_url(database_url).get_backend_name()
+        yield PortalServer(base_url, database_url, backend, log, runtime)
+    finally:
+        process.terminate()
+        await asyncio.to_thread(process.wait, 30)
+        await runtime.db.dispose()
+
+
 @pytest.fixture(scope="session")
 async def portal_server(
     portal_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PortalServer]:
     """A `rentengine serve --no-worker` process on a fresh database of each backend."""
-    log = tmp_path_factory.mktemp("portal") / "server.log"
-    process, base_url = _start_server(portal_database_url, log)
-    runtime = Runtime.build(make_settings(portal_database_url))
-    try:
-        await _wait_until_up(process, base_url, log)
-        backend = make_url(portal_database_url).get_backend_name()
-        yield PortalServer(base_url, portal_database_url, backend, log, runtime)
-    finally:
-        process.terminate()
-        await asyncio.to_thread(process.wait, 30)
-        await runtime.db.dispose()
+    async with running_server(
+        portal_database_url, tmp_path_factory.mktemp("portal") / "server.log"
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

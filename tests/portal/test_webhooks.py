@@ -6,9 +6,6 @@ delivery worker running, and overrides the harness's `portal_server` with it: ev
 the harness (browser contexts, members, API client) then talks to this server.
 """
 
-import asyncio
-import os
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -17,21 +14,19 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import make_url
 from standardwebhooks.webhooks import Webhook
 
-from rentengine.runtime import Runtime
-from tests.conftest import BACKENDS, TEST_SECRET, _create_pg_database, _postgres_admin_url, make_settings
+from tests.conftest import BACKENDS
 from tests.factories import property_body
 from tests.portal.conftest import (
-    RENTENGINE,
     Member,
     Portal,
     PortalServer,
-    _free_port,
-    _wait_until_up,
     bearer,
+    empty_database,
+    free_port,
     make_api_key,
+    running_server,
 )
 from tests.webhooks.receiver import Received, Receiver, Reply, running_receiver, wait_until
 
@@ -47,54 +42,22 @@ async def hooks_database_url(
     request: pytest.FixtureRequest, chromium: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
     """An empty database of each backend, for this module's server only (which migrates it)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('hooks-portal') / 'portal.db'}"
-        return
-    admin = _postgres_admin_url()
-    if admin is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("RENTENGINE_TEST_POSTGRES_URL is not set: PostgreSQL tests cannot be skipped in CI")
-        pytest.skip("PostgreSQL not configured (set RENTENGINE_TEST_POSTGRES_URL, or run `make test`)")
-    name = f"rentengine_hooks_portal_{uuid.uuid4().hex[:8]}"
-    await _create_pg_database(admin, name)
-    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    await _create_pg_database(admin, name, drop=True)
-
-
-def _start_server(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`rentengine serve` (API, portal and delivery worker) that may send to 127.0.0.1."""
-    port = _free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("RENTENGINE_")}
-    env = {
-        **clean,
-        "RENTENGINE_DATABASE_URL": database_url,
-        "RENTENGINE_SECRET_KEY": TEST_SECRET,
-        "RENTENGINE_RATE_LIMIT": "off",
-        "RENTENGINE_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
-        "RENTENGINE_WEBHOOK_TIMEOUT_SECONDS": "5",
-    }
-    command = [str(RENTENGINE), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    return process, f"http://127.0.0.1:{port}"
+    async with empty_database(request.param, tmp_path_factory.mktemp("hooks-portal"), "hooks_portal") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 async def portal_server(
     hooks_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[PortalServer]:
-    """Replaces the harness's server for this module's tests (see the module's docstring)."""
+    """Replaces the harness's server for this module: may send to 127.0.0.1, runs the worker."""
     log = tmp_path_factory.mktemp("hooks-portal-log") / "server.log"
-    process, base_url = _start_server(hooks_database_url, log)
-    runtime = Runtime.build(make_settings(hooks_database_url))
-    try:
-        await _wait_until_up(process, base_url, log)
-        backend = make_url(hooks_database_url).get_backend_name()
-        yield PortalServer(base_url, hooks_database_url, backend, log, runtime)
-    finally:
-        process.terminate()
-        await asyncio.to_thread(process.wait, 30)
-        await runtime.db.dispose()
+    private_targets = {
+        "RENTENGINE_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "RENTENGINE_WEBHOOK_TIMEOUT_SECONDS": "5",
+    }
+    async with running_server(hooks_database_url, log, private_targets, worker=True) as server:
+        yield server
 
 
 @pytest.fixture
@@ -367,7 +330,7 @@ async def test_a_test_send_to_a_receiver_that_is_down_shows_why(
 ) -> None:
     member = await make_member("down")
     _, token = await make_api_key(portal.server, member, "pms")
-    url = f"http://127.0.0.1:{_free_port()}/gone"  # nothing listens there
+    url = f"http://127.0.0.1:{free_port()}/gone"  # nothing listens there
     hook = await subscribe(api, token, member, url)
     await portal.signed_in_as(member)
     await portal.goto("/portal/webhooks")
