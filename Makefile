@@ -41,6 +41,7 @@ test: setup postgres
 bench: setup postgres
 	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.webhook_faults
 	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.webhook_delivery
+	$(BIN)/python -m bench.mock_vs_prism
 
 compile-requirements:
 	cd requirements && uv pip compile --generate-hashes --python-version $(PYTHON_VERSION) --no-header \

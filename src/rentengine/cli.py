@@ -109,6 +109,22 @@ def serve(host: str, port: int, demo: bool, no_worker: bool) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=4010, show_default=True, type=click.IntRange(1, 65535))
+def mock(host: str, port: int) -> None:
+    """Run the mock server: documented examples, real validation, no database, no state."""
+    import uvicorn
+
+    from rentengine.mock import create_mock_app, mock_settings
+
+    try:
+        settings = mock_settings()
+    except ValidationError as exc:
+        raise click.ClickException(describe_error(exc)) from None
+    uvicorn.run(create_mock_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@main.command()
 @click.option(
     "--metrics-port",
     type=click.IntRange(1, 65535),

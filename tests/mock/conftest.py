@@ -1,0 +1,94 @@
+"""The mock app and its document, built once per run (the mock needs no database)."""
+
+import random
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import jsonschema_rs
+import pytest
+from fastapi import FastAPI
+
+from rentengine.mock import create_mock_app, mock_settings
+from rentengine.mock.dynamic import generate
+
+BASE = "http://testserver/api/public/v1"
+TOKEN = {"Authorization": "Bearer anything-at-all"}
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+@pytest.fixture(scope="session")
+def mock_app() -> FastAPI:
+    return create_mock_app(mock_settings())
+
+
+@pytest.fixture(scope="session")
+def document(mock_app: FastAPI) -> dict[str, Any]:
+    """The document the mock was built from (`test_meta` checks that it serves this one)."""
+    return mock_app.state.document  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+async def mock(mock_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=mock_app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+        yield client
+
+
+def resolve(document: dict[str, Any], node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield method.upper(), path, item[method]
+
+
+def validator(document: dict[str, Any], schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    return jsonschema_rs.Draft202012Validator(
+        {**schema, "components": document["components"]}, validate_formats=True
+    )
+
+
+def json_media(document: dict[str, Any], response: Any) -> dict[str, Any]:
+    media: dict[str, Any] = resolve(document, response).get("content", {}).get("application/json", {})
+    return media
+
+
+def default_example(media: dict[str, Any]) -> Any:
+    if "example" in media:
+        return media["example"]
+    return next(iter(media["examples"].values()))["value"]
+
+
+def success_status(operation: dict[str, Any]) -> str:
+    """201 when an operation documents it (creates), else its first 2xx."""
+    documented = sorted(s for s in operation["responses"] if s.startswith("2"))
+    return "201" if "201" in documented else documented[0]
+
+
+def concrete_url(document: dict[str, Any], path: str, operation: dict[str, Any]) -> str:
+    """The path with every path parameter filled with a schema-valid value."""
+    rng = random.Random(path)
+    for param in operation.get("parameters", []):
+        if param["in"] == "path":
+            value = param.get("example", generate(document, param["schema"], rng))
+            path = path.replace("{" + param["name"] + "}", str(value))
+    return path
+
+
+def request_body(operation: dict[str, Any]) -> Any:
+    """The operation's first documented request example (None without a body)."""
+    media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if media is None:
+        return None
+    if "example" in media:
+        return media["example"]
+    return next(iter(media["examples"].values()))["value"]
