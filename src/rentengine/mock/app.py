@@ -23,6 +23,7 @@ from rentengine.errors import Unauthorized, install_handlers, render
 from rentengine.kit.jsonutil import dumps
 from rentengine.middleware import BodyGuard
 from rentengine.mock.examples import Operation, catalogue
+from rentengine.mock.memo import ResponseMemo
 from rentengine.mock.prefer import Preferences, answer, parse_prefer
 from rentengine.mock.routes import MockRoute, has_bearer, mock_route
 from rentengine.nulguard import NulGuard
@@ -107,6 +108,8 @@ def create_mock_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(NulGuard, prefix=API_PREFIX)
     app.add_middleware(PreferCode, routes=routes, respond=respond)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, prefix=API_PREFIX)
+    # Outermost: a request seen before is answered from memory (see rentengine.mock.memo).
+    app.add_middleware(ResponseMemo)
     app.state.document = document
     return app
 
