@@ -145,8 +145,10 @@ def start_targets(procs: Processes, document: Path, ours_command: str, prefix: s
     ours_argv = [str(RENTENGINE), ours_command, "--host", "127.0.0.1", "--port", str(ports[0])]
     if ours_command == "serve":
         ours_argv.append("--no-worker")
-    # Static examples (no -d), request violations answered as errors, and only warnings logged:
-    # Prism's per-request info log would cost it throughput that is not mocking.
+    else:
+        ours_argv.append("--quiet")
+    # Static examples (no -d), request violations answered as errors, and only warnings logged, for
+    # both: a per-request log line would cost either server throughput that is not mocking.
     prism_argv = [str(PRISM), "mock", str(document), "--host", "127.0.0.1", "--port", str(ports[1])]
     prism_argv += ["--errors", "--verboseLevel", "warn"]
     ceiling_argv = [sys.executable, "-m", "bench.mock_ceiling", "--port", str(ports[2])]

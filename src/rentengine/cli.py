@@ -111,7 +111,8 @@ def serve(host: str, port: int, demo: bool, no_worker: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=4010, show_default=True, type=click.IntRange(1, 65535))
-def mock(host: str, port: int) -> None:
+@click.option("--quiet", is_flag=True, help="No line per request in the log (warnings and errors only).")
+def mock(host: str, port: int, quiet: bool) -> None:
     """Run the mock server: documented examples, real validation, no database, no state."""
     import uvicorn
 
@@ -121,7 +122,14 @@ def mock(host: str, port: int) -> None:
         settings = mock_settings()
     except ValidationError as exc:
         raise click.ClickException(describe_error(exc)) from None
-    uvicorn.run(create_mock_app(settings), host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(
+        create_mock_app(settings),
+        host=host,
+        port=port,
+        log_level="warning" if quiet else "info",
+        access_log=not quiet,
+        proxy_headers=True,
+    )
 
 
 @main.command()
