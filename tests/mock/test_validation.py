@@ -1,8 +1,9 @@
 """The mock refuses exactly what the real server refuses, with the same status and body.
 
 That is every refusal the document can express (query, path and body schemas, content type, size,
-NUL). Rules the real services apply against stored state or create-only requirements (an upsert
-without `id` missing `community_name`) are not the mock's: it has no state, and it answers the
+NUL), and the body rules the services check before touching the database (create-only required
+fields, one-of identifiers, year bounds; `rentengine.mock.checks`). Rules that need stored state
+(an unknown `id`, an inaccessible account) are not the mock's: it has no state, and it answers the
 documented example instead.
 
 Each request goes to both: the real app (with a real token, on SQLite and PostgreSQL) and the mock
@@ -32,6 +33,11 @@ BAD_REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/lockboxes", {"json": {"lockbox_type": "Codebox", "serial_numbers": []}}),
     ("POST", "/lockbox_events", {"json": {"events": [{"event_type": "Open"}]}}),
     ("POST", "/units", {"json": {"status": "Available", "paid_feed_requirements": []}}),
+    ("POST", "/units", {"json": {"property_type": "CONDO"}}),
+    ("POST", "/units", {"json": {"id": 5, "year_built": 3000}}),
+    ("POST", "/multifamily_properties", {"json": {"community_name": "Sunset Towers"}}),
+    ("POST", "/lockboxes/generate_code", {"json": {"date": "2026-01-31"}}),
+    ("POST", "/webhooks", {"json": {"url": "https://example.com/hooks"}}),
     ("DELETE", "/webhooks/not-a-uuid", {}),
     ("POST", "/webhook_deliveries/123/redeliver", {}),
 ]

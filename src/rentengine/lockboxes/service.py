@@ -174,7 +174,8 @@ async def transfer_lockboxes(
     return [lockbox_to_wire(boxes[box_id]) for box_id in ids]
 
 
-def _require_one_identifier(body: GenerateCode) -> None:
+def check_code_request(body: GenerateCode) -> None:
+    """Exactly one way to name the lockbox (a 400 without the database; the mock applies it too)."""
     sent = [i for i, name in enumerate(IDENTIFIERS) if getattr(body, name) is not None]
     if len(sent) != 1:
         raise rule_error(
@@ -223,7 +224,7 @@ async def generate_code(
     digits: Mapping[str, int],
 ) -> dict[str, Any]:
     """Computes the day's code and records a `Generate Code` event, which never holds the code."""
-    _require_one_identifier(body)
+    check_code_request(body)
     box, unit_id = await _lockbox_for_code(session, principal, body)
     if body.code_type == "SHACKLE" and box.lockbox_type == "Codebox":
         raise rule_error(

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from rentengine.auth.dependencies import current_principal
 from rentengine.db.session import RequestSession
 from rentengine.errors import Unauthorized
+from rentengine.mock.checks import BODY_CHECKS
 
 _REQUEST = "mock_request__"
 
@@ -84,8 +85,11 @@ def mock_route(context: RouteContext, respond: Callable[[Request], Response]) ->
     assert context.path is not None
     assert context.name is not None
     signature, request, needs_token = mock_signature(context.endpoint)
+    check = BODY_CHECKS.get(context.name)
 
     async def endpoint(**values: Any) -> Response:
+        if check is not None:
+            check(values["body"])
         return respond(values[request])
 
     endpoint.__signature__ = signature  # type: ignore[attr-defined]
