@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 from rentengine.runtime import Runtime
 from tests.conftest import TEST_SECRET
 from tests.factories import make_tenant
+from tests.ports import free_port
 
 LIMIT = 5
 # Long enough that every request of a test falls inside one window.
@@ -22,13 +22,6 @@ RATE = f"{LIMIT}/minute"
 RENTENGINE = Path(sys.executable).with_name("rentengine")
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
@@ -57,7 +50,7 @@ def servers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     logs = tmp_path_factory.mktemp("servers")
     started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
     for n in range(2):
-        port, log = _free_port(), logs / f"server-{n}.log"
+        port, log = free_port(), logs / f"server-{n}.log"
         command = [str(RENTENGINE), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
         with log.open("wb") as out:
             process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)

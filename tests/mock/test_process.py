@@ -1,7 +1,6 @@
 """`rentengine mock --port P` as a real process: it answers the documented example within 2 s."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,17 +10,11 @@ import httpx
 import pytest
 
 from tests.mock.conftest import TOKEN
+from tests.ports import free_port
 
 RENTENGINE = Path(sys.executable).with_name("rentengine")
 STARTUP_BUDGET = 2.0
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def cpu_seconds(pid: int) -> float:

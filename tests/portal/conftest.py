@@ -21,7 +21,6 @@ Teardown fails the test on a page script error, a CSP refusal, a 5xx or a traceb
 import asyncio
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -42,6 +41,7 @@ from rentengine.auth import service as auth
 from rentengine.portal.sessions import SESSION_COOKIE
 from rentengine.runtime import Runtime
 from tests.conftest import BACKENDS, TEST_SECRET, _create_pg_database, _postgres_admin_url, make_settings
+from tests.ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -164,13 +164,6 @@ class Portal:
             return
         IMAGES.mkdir(parents=True, exist_ok=True)
         await self.page.screenshot(path=IMAGES / f"portal-{name}.png", full_page=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")

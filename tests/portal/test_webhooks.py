@@ -24,10 +24,10 @@ from tests.portal.conftest import (
     PortalServer,
     bearer,
     empty_database,
-    free_port,
     make_api_key,
     running_server,
 )
+from tests.ports import free_port
 from tests.webhooks.receiver import Received, Receiver, Reply, running_receiver, wait_until
 
 pytestmark = pytest.mark.slow

@@ -27,7 +27,6 @@ from tests.webhooks.receiver import (
     Reply,
     cancel_open_deliveries,
     fresh_database,
-    running_receiver,
     running_worker,
     settings_with,
     wait_until,
@@ -53,17 +52,6 @@ async def api(hooks: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(hooks.settings, hooks))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver/api/public/v1") as client:
         yield client
-
-
-@pytest.fixture
-async def owner(hooks: Runtime) -> Tenant:
-    return await make_tenant(hooks)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with running_receiver() as r:
-        yield r
 
 
 @pytest.fixture(autouse=True)

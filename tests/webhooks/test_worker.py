@@ -8,7 +8,6 @@ these tests exercise the worker without the management API in between.
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -32,13 +31,13 @@ from rentengine.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookS
 from rentengine.webhooks.signing import new_signing_secret
 from rentengine.webhooks.worker import LISTEN_APPLICATION_NAME, DeliveryWorker
 from tests.conftest import TEST_SECRET, make_settings
-from tests.factories import Tenant, make_tenant, property_body
+from tests.factories import Tenant, property_body
+from tests.ports import free_port
 from tests.webhooks.receiver import (
     Receiver,
     Reply,
     cancel_open_deliveries,
     fresh_database,
-    running_receiver,
     running_worker,
     settings_with,
     wait_until,
@@ -55,17 +54,6 @@ async def hooks(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Async
             yield runtime
         finally:
             await runtime.db.dispose()
-
-
-@pytest.fixture
-async def owner(hooks: Runtime) -> Tenant:
-    return await make_tenant(hooks)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with running_receiver() as r:
-        yield r
 
 
 @pytest.fixture(autouse=True)
@@ -302,13 +290,6 @@ async def _delivery(
     return row_id
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _spawn(database_url: str, log: Path, *args: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RENTENGINE_")}
     env |= {
@@ -336,7 +317,7 @@ async def test_the_worker_command_delivers_and_stops_cleanly_on_sigterm(
     hooks: Runtime, owner: Tenant, receiver: Receiver, tmp_path: Path
 ) -> None:
     subscription = await make_subscription(hooks.db, owner.account_id, receiver.url())
-    port, log = _free_port(), tmp_path / "worker.log"
+    port, log = free_port(), tmp_path / "worker.log"
     process = await _spawn(hooks.settings.database_url, log, "worker", "--metrics-port", str(port))
     try:
         [unit_id] = await emit(hooks.db, owner.account_id)
@@ -364,7 +345,7 @@ async def test_serve_delivers_in_process(
     hooks: Runtime, owner: Tenant, receiver: Receiver, tmp_path: Path
 ) -> None:
     await make_subscription(hooks.db, owner.account_id, receiver.url(), tables=["multifamily_properties"])
-    port, log = _free_port(), tmp_path / "serve.log"
+    port, log = free_port(), tmp_path / "serve.log"
     process = await _spawn(hooks.settings.database_url, log, "serve", "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     try:

@@ -71,6 +71,8 @@ class DemoLoader:
         await self.load_lockbox_events(sizes.lockbox_events, progress("lockbox events", sizes.lockbox_events))
 
     async def load_properties(self, count: int, advance: Progress) -> None:
+        # The service checks access against `account_ids` only; the audit trail comes from `actor`, whose
+        # user is None for `demo-data` (an operator's CLI write), so the nil UUID here is never recorded.
         principal = Principal(
             user_id=self.actor.user_id or uuid.UUID(int=0),
             api_key_id=None,
