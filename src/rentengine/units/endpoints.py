@@ -6,7 +6,7 @@ from rentengine.auth.dependencies import CurrentPrincipal
 from rentengine.db.session import RequestSession
 from rentengine.http import JSONBytes, actor_of, json_ok, visible_accounts
 from rentengine.runtime import runtime_of
-from rentengine.units import repository, service
+from rentengine.units import service
 from rentengine.units.examples import CREATE_EXAMPLES, UNIT_EXAMPLE, UPDATED_EXAMPLE
 from rentengine.units.schemas import UnitOut, UnitQuery, UnitUpsert
 
@@ -32,8 +32,8 @@ async def list_units(
 ) -> JSONBytes:
     """Lists units, `id` ascending; array parameters take `a,b` or repeated keys."""
     base_url = runtime_of(request).settings.public_base_url
-    rows = await repository.list_units(session, visible_accounts(principal, query.accountId), query)
-    return json_ok([service.unit_to_wire(unit, address, base_url) for unit, address in rows])
+    accounts = visible_accounts(principal, query.accountId)
+    return JSONBytes(await service.list_units_json(session, accounts, query, base_url))
 
 
 @router.post(

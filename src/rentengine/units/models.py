@@ -2,10 +2,10 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rentengine.db.base import Base, PortableJSON, created_at_column, updated_at_column
+from rentengine.db.base import Base, PortableJSON, UTCDateTime, created_at_column
 
 CITY_KEY_LENGTH = 100
 
@@ -59,7 +59,13 @@ class Unit(Base):
     # Every other attribute of the wire object, keyed by its wire name.
     attributes: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
     created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime] = updated_at_column()
+    # Set by the service on every change, never by the ORM: writing the stored wire form after an
+    # insert must not move `updated_at` away from the record that form holds.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    # The GET representation as JSON, written with every change (see `units/wire.py`).
+    # Deferred: only lists read them, with a select of their own.
+    wire_json: Mapped[bytes | None] = mapped_column(LargeBinary, default=None, deferred=True)
+    wire_key: Mapped[str | None] = mapped_column(Text, default=None, deferred=True)
 
     __table_args__ = (
         Index("ix_units_account_id_id", "account_id", "id"),

@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,13 @@ def _possible_ids(ids: Iterable[int]) -> list[int]:
     return [i for i in ids if 1 <= i <= MAX_ID]
 
 
-def _filtered(stmt: Select[Unit, Address], query: UnitQuery) -> Select[Unit, Address]:
+Ts = TypeVarTuple("Ts")
+
+# One stored wire form of a listed unit: its id, the JSON, and the key it was built with.
+WireRow = tuple[int, bytes | None, str | None]
+
+
+def _filtered(stmt: Select[*Ts], query: UnitQuery) -> Select[*Ts]:
     # Each filter is on a `units` column that leads an index together with `account_id`.
     if query.unitIds is not None:
         stmt = stmt.where(Unit.id.in_(_possible_ids(query.unitIds)))
@@ -37,18 +44,18 @@ def _filtered(stmt: Select[Unit, Address], query: UnitQuery) -> Select[Unit, Add
     return stmt
 
 
-async def list_units(
+async def list_unit_wires(
     session: AsyncSession, account_ids: Iterable[uuid.UUID], query: UnitQuery
-) -> Sequence[UnitRow]:
-    stmt = (
-        select(Unit, Address)
-        .join(Address, Address.id == Unit.address_id)
-        .where(Unit.account_id.in_(list(account_ids)))
-    )
-    # `page_of` is typed for one-entity selects; this one also carries the address.
+) -> Sequence[WireRow]:
+    """One page of units as their stored wire forms, `id` ascending."""
+    stmt = select(Unit.id, Unit.wire_json, Unit.wire_key).where(Unit.account_id.in_(list(account_ids)))
     stmt = _filtered(stmt, query).order_by(Unit.id).limit(query.limit).offset(query.offset)
-    rows = await session.execute(stmt)
-    return [(unit, address) for unit, address in rows]
+    return [(row[0], row[1], row[2]) for row in await session.execute(stmt)]
+
+
+async def units_by_ids(session: AsyncSession, ids: Iterable[int]) -> Sequence[UnitRow]:
+    stmt = select(Unit, Address).join(Address, Address.id == Unit.address_id).where(Unit.id.in_(list(ids)))
+    return [(unit, address) for unit, address in await session.execute(stmt)]
 
 
 async def get_unit_for_update(session: AsyncSession, unit_id: int) -> UnitRow | None:

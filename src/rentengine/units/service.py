@@ -1,5 +1,7 @@
 """Unit rules: upsert, address replacement, market timestamps, and the unit's wire representation."""
 
+import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,7 +14,7 @@ from rentengine.changes.types import Actor, Change, Record
 from rentengine.errors import BadRequest, NotFound, detail
 from rentengine.http import require_account
 from rentengine.kit.clock import isoformat_z, utc_now
-from rentengine.kit.jsonutil import format_number
+from rentengine.kit.jsonutil import dumps, format_number
 from rentengine.units import repository
 from rentengine.units.models import Address, Unit, city_key_of
 from rentengine.units.schemas import (
@@ -24,8 +26,10 @@ from rentengine.units.schemas import (
     WIRE_FIELDS,
     YEARS_AHEAD,
     UnitAddress,
+    UnitQuery,
     UnitUpsert,
 )
+from rentengine.units.wire import is_current, store_wire
 from rentengine.validation import require_fields, rule_error
 
 TABLE = "units"
@@ -100,6 +104,28 @@ def unit_to_wire(unit: Unit, address: Address, public_base_url: str) -> Record:
     return {name: values[name] for name in WIRE_FIELDS}
 
 
+async def list_units_json(
+    session: AsyncSession, account_ids: Iterable[uuid.UUID], query: UnitQuery, public_base_url: str
+) -> bytes:
+    """One page of `GET /units` as the response body: the stored wire forms, joined.
+
+    A unit whose stored form is missing or was built for another version or base URL is rebuilt
+    from its columns (see `units/wire.py`); the body is the same either way.
+    """
+    rows = await repository.list_unit_wires(session, account_ids, query)
+    stale = [unit_id for unit_id, _json, key in rows if not is_current(key, public_base_url)]
+    rebuilt = (
+        {
+            unit.id: dumps(unit_to_wire(unit, address, public_base_url))
+            for unit, address in await repository.units_by_ids(session, stale)
+        }
+        if stale
+        else {}
+    )
+    parts = [rebuilt.get(unit_id) or json for unit_id, json, _key in rows]
+    return b"[" + b",".join(part for part in parts if part is not None) + b"]"
+
+
 def _iso_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -126,6 +152,7 @@ async def _create(
     apply_body(unit, address, body, now)
     await repository.add_unit(session, unit, address)
     record = unit_to_wire(unit, address, public_base_url)
+    store_wire(unit, record, public_base_url)
     await record_change(session, actor, Change.insert(TABLE, unit.account_id, record))
     return record
 
@@ -149,8 +176,9 @@ async def _update(
     now = utc_now()
     apply_body(unit, address, body, now)
     unit.updated_at = now
-    await session.flush()
     record = unit_to_wire(unit, address, public_base_url)
+    store_wire(unit, record, public_base_url)
+    await session.flush()
     await record_change(session, actor, Change.update(TABLE, unit.account_id, record, old))
     return record
 
