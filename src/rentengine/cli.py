@@ -78,6 +78,18 @@ def main() -> None:
     """rentengine: a self-hostable RentEngine Public API server."""
 
 
+async def _refresh_unit_wires(settings: Settings) -> None:
+    from rentengine.units.service import refresh_stale_wires
+
+    db = Database(settings.database_url, pool_size=1)
+    try:
+        refreshed = await refresh_stale_wires(db, settings.public_base_url)
+    finally:
+        await db.dispose()
+    if refreshed:
+        click.echo(f"stored the wire form of {refreshed} units", err=True)
+
+
 @main.command()
 def migrate() -> None:
     """Apply database migrations."""
@@ -100,6 +112,7 @@ def serve(host: str, port: int, demo: bool, no_worker: bool) -> None:
 
     settings = _settings()
     upgrade(settings.database_url)
+    asyncio.run(_refresh_unit_wires(settings))
     if demo:
         from rentengine.demo import ensure_demo
 

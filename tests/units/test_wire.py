@@ -9,10 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from rentengine.runtime import Runtime
 from rentengine.units.models import Unit
+from rentengine.units.service import refresh_stale_wires
+from rentengine.units.wire import is_current
 from tests.factories import Tenant
 from tests.units.helpers import create_unit, list_units, update_unit
 
@@ -74,3 +76,17 @@ async def test_photo_urls_follow_the_base_url_of_the_reading_server(
     assert [row["updated_at"] for row in listed] == [
         row["updated_at"] for row in await list_units(client, tenant)
     ]
+
+
+async def test_refreshing_rebuilds_missing_forms_without_changing_the_units(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    await _three_units(client, tenant)
+    expected = await list_units(client, tenant)
+    await _set_stored_forms(runtime, tenant, wire_json=None, wire_key=None)
+    assert await refresh_stale_wires(runtime.db, runtime.settings.public_base_url, batch=2) >= 3
+    async with runtime.db.transaction(writes=False) as session:
+        keys = await session.scalars(select(Unit.wire_key).where(Unit.account_id == tenant.account_id))
+        assert all(is_current(key, runtime.settings.public_base_url) for key in keys)
+    assert await list_units(client, tenant) == expected
+    assert await refresh_stale_wires(runtime.db, runtime.settings.public_base_url) == 0

@@ -2,11 +2,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.units.models import Address, Unit, city_key_of
 from rentengine.units.schemas import UnitQuery
+from rentengine.units.wire import wire_key
 
 # Unit and address ids are 32-bit integer keys; no id outside this range can exist.
 MAX_ID = 2_147_483_647
@@ -55,6 +56,21 @@ async def list_unit_wires(
 
 async def units_by_ids(session: AsyncSession, ids: Iterable[int]) -> Sequence[UnitRow]:
     stmt = select(Unit, Address).join(Address, Address.id == Unit.address_id).where(Unit.id.in_(list(ids)))
+    return [(unit, address) for unit, address in await session.execute(stmt)]
+
+
+async def units_with_stale_wires(
+    session: AsyncSession, public_base_url: str, limit: int
+) -> Sequence[UnitRow]:
+    """Units whose stored wire form this server would not serve (see `units/wire.py`)."""
+    current = [wire_key(False, public_base_url), wire_key(True, public_base_url)]
+    stmt = (
+        select(Unit, Address)
+        .join(Address, Address.id == Unit.address_id)
+        .where(or_(Unit.wire_key.is_(None), Unit.wire_key.not_in(current)))
+        .order_by(Unit.id)
+        .limit(limit)
+    )
     return [(unit, address) for unit, address in await session.execute(stmt)]
 
 

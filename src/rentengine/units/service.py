@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rentengine.auth.service import Principal
 from rentengine.changes.seam import record_change
 from rentengine.changes.types import Actor, Change, Record
+from rentengine.db.session import Database
 from rentengine.errors import BadRequest, NotFound, detail
 from rentengine.http import require_account
 from rentengine.kit.clock import isoformat_z, utc_now
@@ -124,6 +125,23 @@ async def list_units_json(
     )
     parts = [rebuilt.get(unit_id) or json for unit_id, json, _key in rows]
     return b"[" + b",".join(part for part in parts if part is not None) + b"]"
+
+
+async def refresh_stale_wires(db: Database, public_base_url: str, batch: int = 1000) -> int:
+    """Rebuilds the stored wire forms missing or built by another version; returns how many.
+
+    Lists are right without this (they rebuild such units as they go), only slower: it runs when
+    the server starts, so units written before an upgrade are fast again.
+    """
+    refreshed = 0
+    while True:
+        async with db.transaction() as session:
+            rows = await repository.units_with_stale_wires(session, public_base_url, batch)
+            for unit, address in rows:
+                store_wire(unit, unit_to_wire(unit, address, public_base_url), public_base_url)
+        refreshed += len(rows)
+        if len(rows) < batch:
+            return refreshed
 
 
 def _iso_date(value: date | None) -> str | None:
