@@ -7,7 +7,6 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rentengine.auth import repository
-from rentengine.auth.models import ApiKey
 from rentengine.auth.ratelimit import remember_headers
 from rentengine.auth.service import Principal, authenticate
 from rentengine.errors import TooManyRequests, Unauthorized
@@ -20,7 +19,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 _bearer = HTTPBearer(auto_error=False, description="An API key created in the portal or with the CLI.")
 
 
-async def _touch(runtime: Runtime, key: ApiKey) -> None:
+async def _touch(runtime: Runtime, key: repository.LiveKey) -> None:
     now = utc_now()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
         return
@@ -28,7 +27,7 @@ async def _touch(runtime: Runtime, key: ApiKey) -> None:
         await repository.touch_key(session, key.id, now)
 
 
-async def _rate_limit(request: Request, runtime: Runtime, key: ApiKey) -> None:
+async def _rate_limit(request: Request, runtime: Runtime, key: repository.LiveKey) -> None:
     if runtime.rate_limiter is None:
         return
     state = await runtime.rate_limiter.hit(f"key:{key.id}")

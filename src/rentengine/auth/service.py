@@ -113,7 +113,9 @@ async def revoke_api_key(
     return key
 
 
-async def authenticate(session: AsyncSession, secret_key: str, token: str) -> tuple[Principal, ApiKey] | None:
+async def authenticate(
+    session: AsyncSession, secret_key: str, token: str
+) -> tuple[Principal, repository.LiveKey] | None:
     """The caller behind a token, or None when the token is unknown, invalid or revoked."""
     claims = read_token(secret_key, token)
     if claims is None:
@@ -121,5 +123,4 @@ async def authenticate(session: AsyncSession, secret_key: str, token: str) -> tu
     key = await repository.live_key_by_hash(session, token_digest(token))
     if key is None or key.id != claims.key_id or key.user_id != claims.user_id:
         return None
-    accounts = await repository.account_ids_of(session, key.user_id)
-    return Principal(user_id=key.user_id, api_key_id=key.id, account_ids=accounts), key
+    return Principal(user_id=key.user_id, api_key_id=key.id, account_ids=key.account_ids), key
