@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from rentengine.auth import repository
 from rentengine.auth.ratelimit import remember_headers
 from rentengine.auth.service import Principal, authenticate
+from rentengine.db.session import READ_METHODS, RequestSession
 from rentengine.errors import TooManyRequests, Unauthorized
 from rentengine.kit.clock import utc_now
 from rentengine.runtime import Runtime, runtime_of
@@ -40,13 +41,19 @@ async def _rate_limit(request: Request, runtime: Runtime, key: repository.LiveKe
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: RequestSession,
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     runtime = runtime_of(request)
-    # A short read of its own, finished before the request's transaction takes any lock.
-    async with runtime.db.transaction(writes=False) as session:
+    if request.method in READ_METHODS:
+        # A read request's own transaction: one connection and one snapshot for the whole request.
         found = await authenticate(session, runtime.settings.secret_key, credentials.credentials)
+    else:
+        # A short read of its own, finished before the request's write transaction takes any lock
+        # (on SQLite, the rate limiter's own write could not proceed while this request held it).
+        async with runtime.db.transaction(writes=False) as own:
+            found = await authenticate(own, runtime.settings.secret_key, credentials.credentials)
     if found is None:
         raise Unauthorized()
     principal, key = found

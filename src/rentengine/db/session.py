@@ -14,6 +14,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 WAKE_DELIVERY_WORKER = "rentengine.wake_delivery_worker"
 # Execution option marking a session that will write; SQLite then begins with the write lock held.
 WRITE_OPTION = "rentengine_writes"
+# Requests of these methods only read: their transaction never takes a write lock.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -95,7 +97,7 @@ class Database:
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response is sent (or rolled back)."""
     db: Database = request.app.state.runtime.db
-    async with db.transaction(writes=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
+    async with db.transaction(writes=request.method not in READ_METHODS) as session:
         yield session
 
 
