@@ -1,5 +1,6 @@
 """`create_app(settings)`: the ASGI application. Nothing happens at import time."""
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -77,3 +78,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, prefix=API_PREFIX)
     app.add_middleware(RateLimitHeaders)
     return app
+
+
+# Set by `rentengine serve` for the processes it starts: whether each runs a delivery worker.
+DELIVERY_WORKER_ENV = "RENTENGINE_SERVE_DELIVERY_WORKER"
+
+
+def serve_app() -> FastAPI:
+    """The app of one `rentengine serve` process (uvicorn's factory; settings from the environment)."""
+    return create_app(Settings(), worker=os.environ.get(DELIVERY_WORKER_ENV) == "1")

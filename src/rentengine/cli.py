@@ -90,6 +90,10 @@ async def _refresh_unit_wires(settings: Settings) -> None:
         click.echo(f"stored the wire form of {refreshed} units", err=True)
 
 
+# How long `serve` waits for each of its processes to start answering.
+STARTUP_SECONDS = 60
+
+
 @main.command()
 def migrate() -> None:
     """Apply database migrations."""
@@ -104,11 +108,22 @@ def migrate() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="On an empty database, create a demo account, user, key and data.")
 @click.option("--no-worker", is_flag=True, help="Do not run the webhook delivery worker in this process.")
-def serve(host: str, port: int, demo: bool, no_worker: bool) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="API processes sharing the port (one per core is the usual choice); each runs a delivery worker "
+    "unless --no-worker.",
+)
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="A log line per request.")
+def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, access_log: bool) -> None:
     """Run the API server (migrations are applied first)."""
+    import os
+
     import uvicorn
 
-    from rentengine.app import create_app
+    from rentengine.app import DELIVERY_WORKER_ENV
 
     settings = _settings()
     upgrade(settings.database_url)
@@ -117,8 +132,20 @@ def serve(host: str, port: int, demo: bool, no_worker: bool) -> None:
         from rentengine.demo import ensure_demo
 
         asyncio.run(ensure_demo(settings, f"http://{host}:{port}"))
-    app = create_app(settings, worker=not no_worker)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    # The processes build their app from the environment (uvicorn's factory), so it says the rest.
+    os.environ[DELIVERY_WORKER_ENV] = "0" if no_worker else "1"
+    uvicorn.run(
+        "rentengine.app:serve_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=access_log,
+        proxy_headers=True,
+        # A process busy importing the app on a loaded machine is not a hung one.
+        timeout_worker_healthcheck=STARTUP_SECONDS,
+    )
 
 
 @main.command()
