@@ -1,4 +1,7 @@
-"""Two real `rentengine serve` processes on one database: the rate limit spans them; bodies are capped."""
+"""Real `rentengine serve` processes on one database: the rate limit spans them; bodies are capped.
+
+The first server runs `--workers 2` (two processes sharing its port), the second one process.
+"""
 
 import asyncio
 import os
@@ -20,6 +23,9 @@ LIMIT = 5
 # Long enough that every request of a test falls inside one window.
 RATE = f"{LIMIT}/minute"
 RENTENGINE = Path(sys.executable).with_name("rentengine")
+WORKERS_OF_FIRST = 2
+# The pids of the servers' main processes, set by the fixture.
+SERVER_PIDS: list[int] = []
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +46,7 @@ def _wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> No
 
 @pytest.fixture(scope="module")
 def servers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    """Base URLs of two `rentengine serve --no-worker` processes on the same database."""
+    """Base URLs of two `rentengine serve --no-worker` servers on one database (the first: 2 workers)."""
     env = {
         **os.environ,
         "RENTENGINE_DATABASE_URL": database_url,
@@ -52,12 +58,14 @@ def servers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     for n in range(2):
         port, log = free_port(), logs / f"server-{n}.log"
         command = [str(RENTENGINE), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--workers", str(WORKERS_OF_FIRST)] if n == 0 else []
         with log.open("wb") as out:
             process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         started.append((process, f"http://127.0.0.1:{port}", log))
     try:
         for process, base, log in started:
             _wait_until_up(process, base, log)
+        SERVER_PIDS[:] = [process.pid for process, _, _ in started]
         yield [base for _, base, _ in started]
     finally:
         for process, _, _ in started:
@@ -111,3 +119,37 @@ def test_a_real_server_refuses_an_oversized_body(servers: list[str], chunked: bo
     )
     assert response.status_code == 413
     assert response.json() == {"error": "Request body too large"}
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue  # exited meanwhile
+            if parent == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _listening_ports(pid: int) -> set[int]:
+    """TCP ports the process has a listening socket on (from its file descriptors and /proc/net/tcp)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd)
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+            ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def test_workers_are_processes_serving_the_same_port(servers: list[str]) -> None:
+    port = int(servers[0].rsplit(":", 1)[1])
+    workers = [pid for pid in _children(SERVER_PIDS[0]) if port in _listening_ports(pid)]
+    assert len(workers) == WORKERS_OF_FIRST
