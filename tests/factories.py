@@ -64,8 +64,10 @@ def property_body(account_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
 
 async def make_unit_row(runtime: Runtime, account_id: uuid.UUID) -> int:
     """A bare unit (with its address) inserted directly, for tests of other domains that need one."""
+    from rentengine.kit.clock import utc_now
     from rentengine.units.models import Address, Unit
 
+    now = utc_now()
     async with runtime.db.transaction() as session:
         address = Address(
             street_number="123", street_name="Main St", city="Austin", state="TX", zip_code="78701"
@@ -79,6 +81,8 @@ async def make_unit_row(runtime: Runtime, account_id: uuid.UUID) -> int:
             zip_code="78701",
             property_type="SINGLE FAMILY RESIDENCE",
             target_rental_rate=1800.0,
+            created_at=now,
+            updated_at=now,
         )
         session.add(unit)
         await session.flush()

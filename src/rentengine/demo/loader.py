@@ -8,7 +8,7 @@ outbox when it exists), so demo data are indistinguishable from data written thr
 import random
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from rentengine.kit.clock import utc_now
 from rentengine.kit.ids import new_uuid
 from rentengine.lockboxes.codes import new_code_secret
 from rentengine.lockboxes.models import Lockbox, LockboxEvent
+from rentengine.lockboxes.positions import claim_slots
 from rentengine.lockboxes.service import lockbox_event_to_wire, lockbox_to_wire
 from rentengine.properties.schemas import PropertyUpsert
 from rentengine.properties.service import upsert_property
@@ -31,6 +32,7 @@ from rentengine.settings import Settings
 from rentengine.units.models import Address, Unit
 from rentengine.units.schemas import UnitUpsert
 from rentengine.units.service import apply_body, unit_to_wire
+from rentengine.units.wire import store_wire
 
 # The table itself: its column names ("metadata") differ from the ORM attribute names.
 LOCKBOX_EVENTS: Table = LockboxEvent.__table__  # type: ignore[assignment]
@@ -110,8 +112,12 @@ class DemoLoader:
         session.add_all([unit for unit, _ in pairs])
         await session.flush()
         base = self.settings.public_base_url
-        changes = [Change.insert("units", self.account_id, unit_to_wire(u, a, base)) for u, a in pairs]
-        await record_changes(session, self.actor, changes)
+        records = [unit_to_wire(unit, address, base) for unit, address in pairs]
+        for (unit, _address), record in zip(pairs, records, strict=True):
+            store_wire(unit, record, base)
+        await record_changes(
+            session, self.actor, [Change.insert("units", self.account_id, r) for r in records]
+        )
 
     async def load_lockbox_events(self, count: int, advance: Progress) -> None:
         if count <= 0:
@@ -121,14 +127,22 @@ class DemoLoader:
         events = _EventPlan(self.random.rng, lockboxes, unit_ids, count)
         for size in _chunks(count, EVENT_CHUNK):
             async with self.db.transaction() as session:
-                rows = [events.next_event(self.random) for _ in range(size)]
-                await session.execute(insert(LOCKBOX_EVENTS), [_event_values(row) for row in rows])
-                changes = [
-                    Change.insert("lockbox_events", self.account_id, lockbox_event_to_wire(row))
-                    for row in rows
-                ]
-                await record_changes(session, self.actor, changes)
+                await self._event_chunk(session, [events.next_event(self.random) for _ in range(size)])
             advance(size)
+
+    async def _event_chunk(self, session: AsyncSession, planned: Sequence["PlannedEvent"]) -> None:
+        # The plan spreads the events over the past year; the account's counter decides the stored
+        # times (never before the account's existing events) and the positions.
+        slots = await claim_slots(
+            session, [row.account_id for row in planned], [row.created_at for row in planned]
+        )
+        rows = [replace(row, created_at=slot.created_at) for row, slot in zip(planned, slots, strict=True)]
+        values = [_event_values(row, slot.account_seq) for row, slot in zip(rows, slots, strict=True)]
+        await session.execute(insert(LOCKBOX_EVENTS), values)
+        changes = [
+            Change.insert("lockbox_events", self.account_id, lockbox_event_to_wire(row)) for row in rows
+        ]
+        await record_changes(session, self.actor, changes)
 
     async def _unit_ids(self) -> list[int]:
         async with self.db.transaction(writes=False) as session:
@@ -218,8 +232,9 @@ class PlannedEvent:
     created_at: datetime
 
 
-def _event_values(row: PlannedEvent) -> dict[str, Any]:
+def _event_values(row: PlannedEvent, account_seq: int) -> dict[str, Any]:
     return {
+        "account_seq": account_seq,
         "id": row.id,
         "lockbox_id": row.lockbox_id,
         "account_id": row.account_id,

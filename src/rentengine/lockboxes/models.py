@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rentengine.db.base import Base, PortableJSON, created_at_column, updated_at_column, uuid_pk
@@ -45,10 +45,25 @@ class LockboxEvent(Base):
     unit_id: Mapped[int | None] = mapped_column(Integer)
     event_metadata: Mapped[dict[str, Any] | None] = mapped_column("metadata", PortableJSON)
     created_at: Mapped[datetime] = created_at_column()
+    # The event's place in its account, 1, 2, 3, … in (created_at, id) order with no gaps (see
+    # `positions`): page N of one account is then an index range, not N pages skipped.
+    account_seq: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("ix_lockbox_events_account_id_created_at_id", "account_id", "created_at", "id"),
+        Index("ix_lockbox_events_account_id_account_seq", "account_id", "account_seq", unique=True),
         Index("ix_lockbox_events_lockbox_id_created_at_id", "lockbox_id", "created_at", "id"),
         Index("ix_lockbox_events_unit_id_created_at", "unit_id", "created_at"),
         Index("ix_lockbox_events_account_id_event_type_created_at", "account_id", "event_type", "created_at"),
     )
+
+
+class LockboxEventCounter(Base):
+    """Per account, the position and creation time of its latest event. Writers of an account's
+    events take turns on this row, which keeps positions dense and in creation order."""
+
+    __tablename__ = "lockbox_event_counters"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    last_created_at: Mapped[datetime]

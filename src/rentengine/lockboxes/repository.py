@@ -1,10 +1,11 @@
 import uuid
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rentengine.db.pagination import page_of
+from rentengine.db.pagination import page_by_position, page_of
 from rentengine.lockboxes.models import Lockbox, LockboxEvent
 from rentengine.lockboxes.schemas import MAX_UNIT_ID, LockboxEventQuery, LockboxQuery
 from rentengine.units.models import Unit
@@ -55,9 +56,54 @@ def _event_filters(stmt: Select[LockboxEvent], query: LockboxEventQuery) -> Sele
 async def list_events(
     session: AsyncSession, account_ids: Iterable[uuid.UUID], query: LockboxEventQuery
 ) -> Sequence[LockboxEvent]:
-    stmt = select(LockboxEvent).where(LockboxEvent.account_id.in_(list(account_ids)))
-    stmt = _event_filters(stmt, query).order_by(LockboxEvent.created_at, LockboxEvent.id)
-    return (await session.scalars(page_of(stmt, query))).all()
+    accounts = list(account_ids)
+    # Deep pages come from listing one account's events, whole or within a date range: those are
+    # read by position, at the same cost on every page. Other filters select few events, whose
+    # pages stay short enough for OFFSET.
+    if len(accounts) == 1 and not _filters_beyond_dates(query):
+        stmt = _one_account_by_position(accounts[0], query)
+    else:
+        stmt = select(LockboxEvent).where(LockboxEvent.account_id.in_(accounts))
+        stmt = page_of(_event_filters(stmt, query).order_by(LockboxEvent.created_at, LockboxEvent.id), query)
+    return (await session.scalars(stmt)).all()
+
+
+def _filters_beyond_dates(query: LockboxEventQuery) -> bool:
+    lists = (
+        query.serial_numbers,
+        query.lockbox_ids,
+        query.lockbox_event_ids,
+        query.event_types,
+        query.unit_ids,
+    )
+    return any(lists) or query.lockbox_type is not None
+
+
+def _one_account_by_position(account_id: uuid.UUID, query: LockboxEventQuery) -> Select[LockboxEvent]:
+    """The page of one account's events at or after `created_at_from` and before `created_at_to`.
+
+    Positions follow (created_at, id), so the events of a date range are a range of positions,
+    bounded by the last position before each date (one index probe each, in the same statement and
+    so the same snapshot as the page).
+    """
+    stmt = select(LockboxEvent).where(LockboxEvent.account_id == account_id)
+    before: ColumnElement[int] | int = 0
+    if query.created_at_from is not None:
+        before = func.coalesce(_last_position_before(account_id, query.created_at_from), 0)
+    if query.created_at_to is not None:
+        # No event before `created_at_to` makes the bound NULL, and the page rightly empty.
+        stmt = stmt.where(LockboxEvent.account_seq <= _last_position_before(account_id, query.created_at_to))
+    return page_by_position(stmt, LockboxEvent.account_seq, before, query)
+
+
+def _last_position_before(account_id: uuid.UUID, instant: datetime) -> ScalarSelect[int]:
+    return (
+        select(LockboxEvent.account_seq)
+        .where(LockboxEvent.account_id == account_id, LockboxEvent.created_at < instant)
+        .order_by(LockboxEvent.created_at.desc(), LockboxEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 async def visible_lockboxes(

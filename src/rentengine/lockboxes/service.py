@@ -16,7 +16,7 @@ from rentengine.errors import BadRequest, Conflict, Detail, NotFound, detail
 from rentengine.http import require_account
 from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.kit.ids import new_uuid
-from rentengine.lockboxes import codes, repository
+from rentengine.lockboxes import codes, positions, repository
 from rentengine.lockboxes.models import Lockbox, LockboxEvent
 from rentengine.lockboxes.schemas import GenerateCode, LockboxCreate, LockboxEventBatch, LockboxTransfer
 from rentengine.validation import rule_error
@@ -73,7 +73,7 @@ def lockbox_event_to_wire(row: EventFields) -> Record:
 
 def _stamps(count: int) -> list[datetime]:
     """Creation times one microsecond apart: rows created by one request then list in request
-    order, and for events "the latest one wins" follows the order of the batch."""
+    order. Events take theirs from `positions.claim_slots`, by the same rule."""
     now = utc_now()
     return [now + timedelta(microseconds=i) for i in range(count)]
 
@@ -230,6 +230,7 @@ async def generate_code(
         raise rule_error(
             "/code_type", "enum", "must be ACCESS for a Codebox lockbox", {"allowedValues": ["ACCESS"]}
         )
+    [slot] = await positions.claim_slots(session, [box.account_id])
     event = LockboxEvent(
         id=new_uuid(),
         lockbox_id=box.id,
@@ -241,7 +242,8 @@ async def generate_code(
             "code_type": body.code_type,
             "created_for": body.created_for,
         },
-        created_at=utc_now(),
+        created_at=slot.created_at,
+        account_seq=slot.account_seq,
     )
     session.add(event)
     await session.flush()
@@ -287,17 +289,20 @@ async def create_events(
     session: AsyncSession, principal: Principal, actor: Actor, body: LockboxEventBatch
 ) -> list[Record]:
     boxes = await _check_event_targets(session, principal, body)
+    accounts = [boxes[item.lockbox_id].account_id for item in body.events]
+    slots = await positions.claim_slots(session, accounts)
     rows = [
         LockboxEvent(
             id=new_uuid(),
             lockbox_id=item.lockbox_id,
-            account_id=boxes[item.lockbox_id].account_id,
+            account_id=account_id,
             event_type=item.event_type,
             unit_id=item.unit_id,
             event_metadata=item.metadata,
-            created_at=stamp,
+            created_at=slot.created_at,
+            account_seq=slot.account_seq,
         )
-        for item, stamp in zip(body.events, _stamps(len(body.events)), strict=True)
+        for item, account_id, slot in zip(body.events, accounts, slots, strict=True)
     ]
     session.add_all(rows)
     await session.flush()
