@@ -118,13 +118,28 @@ async def subscribe(client: httpx.AsyncClient, stack: Stack) -> dict[str, Any]:
     return subscription
 
 
-async def prepare(client: httpx.AsyncClient, stack: Stack) -> None:
-    """A unit, a lockbox and one subscription to the lockbox events of the account."""
+@dataclass(frozen=True)
+class Tenant:
+    """An account of its own, with an API token, one unit and one lockbox."""
+
+    account_id: str
+    token: str
+    unit_id: int
+    lockbox_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def _unit_and_lockbox(
+    client: httpx.AsyncClient, api: str, account_id: str, headers: dict[str, str]
+) -> tuple[int, str]:
     unit = await _created(
         await client.post(
-            f"{stack.api}/units",
+            f"{api}/units",
             json={
-                "account_id": stack.account_id,
+                "account_id": account_id,
                 "address": {
                     "street_number": "12",
                     "street_name": "Elm St",
@@ -135,20 +150,51 @@ async def prepare(client: httpx.AsyncClient, stack: Stack) -> None:
                 "property_type": "SINGLE FAMILY RESIDENCE",
                 "target_rental_rate": 1850,
             },
+            headers=headers,
         )
     )
     [lockbox] = await _created(
         await client.post(
-            f"{stack.api}/lockboxes",
+            f"{api}/lockboxes",
             json={
                 "lockbox_type": "Sentrilock",
-                "serial_numbers": ["SL-BENCH-1"],
-                "account_id": stack.account_id,
+                "serial_numbers": [f"SL-BENCH-{uuid.uuid4().hex[:8]}"],
+                "account_id": account_id,
             },
+            headers=headers,
         )
     )
-    stack.unit_id, stack.lockbox_id = int(unit["id"]), lockbox["id"]
+    return int(unit["id"]), str(lockbox["id"])
+
+
+async def prepare(client: httpx.AsyncClient, stack: Stack) -> None:
+    """A unit, a lockbox and one subscription to the lockbox events of the account."""
+    stack.unit_id, stack.lockbox_id = await _unit_and_lockbox(
+        client, stack.api, stack.account_id, stack.headers
+    )
     await subscribe(client, stack)
+
+
+async def another_tenant(client: httpx.AsyncClient, stack: Stack) -> Tenant:
+    """A second account (its own user and token), with a unit and a lockbox and no subscription."""
+    account_id, token = _tenant(stack.env)
+    headers = {"Authorization": f"Bearer {token}"}
+    unit_id, lockbox_id = await _unit_and_lockbox(client, stack.api, account_id, headers)
+    return Tenant(account_id, token, unit_id, lockbox_id)
+
+
+def lockbox_events(lockbox_id: str, unit_id: int, count: int, tag: object) -> list[dict[str, Any]]:
+    """`count` valid events for POST /lockbox_events, alternately Install and Uninstall."""
+    kinds = ("Install", "Uninstall")
+    return [
+        {
+            "lockbox_id": lockbox_id,
+            "event_type": kinds[n % 2],
+            "unit_id": unit_id,
+            "metadata": {"batch": tag, "n": n},
+        }
+        for n in range(count)
+    ]
 
 
 async def post_changes(
@@ -163,16 +209,7 @@ async def post_changes(
     sizes = [min(batch, changes - start) for start in range(0, changes, batch)]
 
     async def send(i: int) -> int:
-        kinds = ("Install", "Uninstall")
-        events = [
-            {
-                "lockbox_id": stack.lockbox_id,
-                "event_type": kinds[n % 2],
-                "unit_id": stack.unit_id,
-                "metadata": {"batch": i, "n": n},
-            }
-            for n in range(sizes[i])
-        ]
+        events = lockbox_events(stack.lockbox_id, stack.unit_id, sizes[i], i)
         response = await client.post(f"{stack.api}/lockbox_events", json={"events": events})
         if response.status_code != 201:
             raise RuntimeError(f"POST /lockbox_events: {response.status_code} {response.text}")

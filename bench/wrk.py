@@ -69,9 +69,20 @@ def run_wrk(
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_lua(method, headers or {}, body))
     try:
-        command = [wrk_path(), f"-t{threads}", f"-c{max(connections, threads)}", f"-d{seconds}s"]
+        # wrk takes whole seconds.
+        command = [
+            wrk_path(),
+            f"-t{threads}",
+            f"-c{max(connections, threads)}",
+            f"-d{max(1, round(seconds))}s",
+        ]
         command += ["--timeout", "30s", "-s", script.name, url]
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
+            )
+        out = done.stdout
     finally:
         Path(script.name).unlink()
     line = next(line for line in out.splitlines() if line.startswith("WRK_JSON "))

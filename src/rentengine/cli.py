@@ -187,7 +187,7 @@ def worker(metrics_port: int | None, metrics_host: str) -> None:
     from prometheus_client import start_http_server
 
     from rentengine.webhooks.metrics import WebhookMetrics
-    from rentengine.webhooks.worker import run_until_signalled
+    from rentengine.webhooks.worker import run_worker_process
 
     settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -202,7 +202,7 @@ def worker(metrics_port: int | None, metrics_host: str) -> None:
                 f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc}"
             ) from None
     with _clear_errors():
-        asyncio.run(run_until_signalled(settings, metrics))
+        run_worker_process(settings, metrics)
 
 
 @main.group()

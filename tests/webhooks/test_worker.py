@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from tests.conftest import TEST_SECRET, make_settings
 from tests.factories import Tenant, property_body
 from tests.ports import free_port
 from tests.webhooks.receiver import (
+    Received,
     Receiver,
     Reply,
     cancel_open_deliveries,
@@ -184,10 +186,49 @@ async def test_stopping_finishes_the_attempt_on_the_wire_and_hands_back_the_rest
     assert len(receiver.requests) == 3
 
 
+def _gaps(requests: Sequence[Received]) -> list[float]:
+    """Seconds between consecutive arrivals."""
+    return [later.at - earlier.at for earlier, later in pairwise(requests)]
+
+
+async def test_a_subscription_gets_several_requests_in_flight_while_it_answers_2xx(
+    hooks: Runtime, owner: Tenant, receiver: Receiver
+) -> None:
+    subscription = await make_subscription(hooks.db, owner.account_id, receiver.url())
+    await emit(hooks.db, owner.account_id, 40)
+    receiver.default = Reply(delay=0.05)
+    started = time.monotonic()
+    async with running_worker(hooks.settings, hooks.db):
+        requests = await receiver.wait_for(40)
+        await statuses_become(hooks.db, subscription.id, ["succeeded"] * 40)
+    # One at a time this takes 40 x 50 ms; the window opens after the first successes.
+    assert time.monotonic() - started < 1.5
+    assert sum(gap < 0.025 for gap in _gaps(requests)) >= 20
+    assert len({r.headers["webhook-id"] for r in requests}) == 40
+
+
+async def test_a_failing_subscription_gets_one_request_at_a_time(
+    hooks: Runtime, owner: Tenant, receiver: Receiver
+) -> None:
+    subscription = await make_subscription(hooks.db, owner.account_id, receiver.url())
+    # Two successes open the window to 4; then every answer is a failure.
+    await emit(hooks.db, owner.account_id, 2)
+    async with running_worker(hooks.settings, hooks.db) as worker:
+        await receiver.wait_for(2)
+        await statuses_become(hooks.db, subscription.id, ["succeeded"] * 2)
+        await _idle(worker)
+        receiver.default = Reply(503, delay=0.05)
+        await emit(hooks.db, owner.account_id, 8)
+        requests = (await receiver.wait_for(10))[2:]
+        await statuses_become(hooks.db, subscription.id, ["succeeded"] * 2 + ["retrying"] * 8)
+    # The window the lane had (4) lets the first few go together; after the first failure, one.
+    assert all(gap >= 0.045 for gap in _gaps(requests)[4:])
+
+
 async def test_another_process_commit_wakes_an_idle_worker_whose_poll_is_far_away(
     backend: str, hooks: Runtime, owner: Tenant, receiver: Receiver
 ) -> None:
-    """PostgreSQL: NOTIFY, also after the LISTEN connection was lost. SQLite: the 100 ms peek."""
+    """PostgreSQL: NOTIFY, also after the LISTEN connection was lost. SQLite: the 20 ms peek."""
     await make_subscription(hooks.db, owner.account_id, receiver.url())
     # Another Database stands for another process: its commits wake nobody here in process.
     elsewhere = Database(hooks.settings.database_url, pool_size=1)

@@ -9,9 +9,23 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, delete, exists, insert, or_, select, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    Table,
+    Uuid,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.changes.types import Change, ChangeType, Record
@@ -35,6 +49,17 @@ from rentengine.webhooks.wire import delivery_to_wire
 
 D = WebhookDelivery
 S = WebhookSubscription
+ATTEMPTS = cast(Table, WebhookAttempt.__table__)
+DELIVERIES = cast(Table, WebhookDelivery.__table__)
+SUBSCRIPTIONS = cast(Table, WebhookSubscription.__table__)
+_TARGETS = select(
+    SUBSCRIPTIONS.c.id,
+    SUBSCRIPTIONS.c.url,
+    SUBSCRIPTIONS.c.api_key,
+    SUBSCRIPTIONS.c.signing_secret,
+    SUBSCRIPTIONS.c.enabled,
+    SUBSCRIPTIONS.c.deleted_at,
+).where(SUBSCRIPTIONS.c.id.in_(bindparam("ids", expanding=True)))
 # Deliveries (with their attempts) removed per retention transaction, so no purge holds locks for long.
 PURGE_CHUNK = 500
 REDELIVERABLE = (
@@ -44,7 +69,7 @@ REDELIVERABLE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Job:
     """A claimed delivery: everything needed to send it and to record the outcome."""
 
@@ -58,15 +83,21 @@ class Job:
     target: Target
 
 
-def _due(now: datetime, limit: int, postgres: bool) -> Select[uuid.UUID]:
+def _due(now: datetime, limit: int, postgres: bool, status: str) -> Select[uuid.UUID]:
+    """The oldest due deliveries of one status, in the order of the (status, next_attempt_at) index.
+
+    One status at a time: with both in one `IN`, the database reads and sorts every due row (the
+    whole backlog) to find the oldest `limit`; with one, it reads `limit` rows of the index.
+    """
+    c = DELIVERIES.c  # Core columns: an ORM entity here would send the claim through the ORM
     due = (
-        select(D.id)
+        select(c.id)
         .where(
-            D.status.in_(OPEN_STATUSES),
-            D.next_attempt_at <= now,
-            or_(D.lease_expires_at.is_(None), D.lease_expires_at <= now),
+            c.status == status,
+            c.next_attempt_at <= now,
+            or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
         )
-        .order_by(D.next_attempt_at, D.created_at)
+        .order_by(c.next_attempt_at, c.created_at)
         .limit(limit)
     )
     # SQLite serialises writers (the claim runs under BEGIN IMMEDIATE), so it needs no row locks.
@@ -74,34 +105,43 @@ def _due(now: datetime, limit: int, postgres: bool) -> Select[uuid.UUID]:
 
 
 async def claim_due(session: AsyncSession, owner: str, limit: int, lease_seconds: float) -> list[Job]:
-    """Leases up to `limit` due deliveries with one statement; returns those to send, oldest first.
+    """Leases up to `limit` due deliveries, one statement per open status (retries first); returns
+    those to send, oldest first.
 
     Deliveries whose subscription was deleted, or disabled (test sends excepted), are cancelled
     instead of being returned.
     """
     now = utc_now()
     until = now + timedelta(seconds=lease_seconds)
-    postgres = (await session.connection()).dialect.name == "postgresql"
-    claim = (
-        update(D)
-        .where(D.id.in_(_due(now, limit, postgres)))
-        .values(lease_owner=owner, lease_expires_at=until, updated_at=now)
-        .returning(D.id, D.webhook_id, D.event_id, D.payload, D.attempt_count, D.created_at, D.is_test)
-        .execution_options(synchronize_session=False)
-    )
-    rows = sorted((await session.execute(claim)).all(), key=lambda r: (r.created_at, str(r.id)))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    c = DELIVERIES.c
+    claimed: list[Any] = []
+    for status in (DeliveryStatus.retrying.value, DeliveryStatus.pending.value):
+        room = limit - len(claimed)
+        if room <= 0:
+            break
+        claim = (
+            update(DELIVERIES)
+            .where(c.id.in_(_due(now, room, postgres, status)))
+            .values(lease_owner=owner, lease_expires_at=until, updated_at=now)
+            .returning(c.id, c.webhook_id, c.event_id, c.payload, c.attempt_count, c.created_at, c.is_test)
+        )
+        claimed += (await session.execute(claim)).all()
+    rows = sorted(claimed, key=lambda r: (r.created_at, r.id))
     if not rows:
         return []
-    subscriptions = await session.scalars(select(S).where(S.id.in_({r.webhook_id for r in rows})))
-    by_id = {s.id: s for s in subscriptions}
+    # (target, deleted, enabled) of each subscription: four columns, no ORM objects.
+    targets: dict[uuid.UUID, tuple[Target, bool, bool]] = {}
+    for sub in await session.execute(_TARGETS, {"ids": list({r.webhook_id for r in rows})}):
+        target = Target(sub.id, sub.url, sub.api_key, sub.signing_secret)
+        targets[sub.id] = target, sub.deleted_at is not None, sub.enabled
     jobs: list[Job] = []
     dropped: list[uuid.UUID] = []
     for r in rows:
-        sub = by_id[r.webhook_id]
-        if sub.deleted_at is not None or (not sub.enabled and not r.is_test):
+        target, deleted, enabled = targets[r.webhook_id]
+        if deleted or (not enabled and not r.is_test):
             dropped.append(r.id)
             continue
-        target = Target(sub.id, sub.url, sub.api_key, sub.signing_secret)
         jobs.append(Job(r.id, r.event_id, r.payload, r.attempt_count, r.created_at, r.is_test, until, target))
     if dropped:
         await _cancel(session, D.id.in_(dropped), now)
@@ -126,20 +166,27 @@ async def _cancel(session: AsyncSession, which: ColumnElement[bool], now: dateti
 
 async def any_due(session: AsyncSession) -> bool:
     """Whether a claim would find work now: a cheap read before taking SQLite's write lock."""
-    return (await session.scalar(_due(utc_now(), 1, postgres=False))) is not None
-
-
-async def renew_lease(session: AsyncSession, job_id: uuid.UUID, owner: str, lease_seconds: float) -> bool:
-    """Extends a claim that waited in a queue; False when it is no longer ours to send."""
     now = utc_now()
+    for status in OPEN_STATUSES:
+        if (await session.scalar(_due(now, 1, False, status))) is not None:
+            return True
+    return False
+
+
+async def renew_leases(
+    session: AsyncSession, job_ids: Sequence[uuid.UUID], owner: str, lease_seconds: float
+) -> tuple[set[uuid.UUID], datetime]:
+    """Extends claims that waited in a queue: (those still ours to send, their new expiry)."""
+    now = utc_now()
+    until = now + timedelta(seconds=lease_seconds)
+    c = DELIVERIES.c
     stmt = (
-        update(D)
-        .where(D.id == job_id, D.lease_owner == owner, D.status.in_(OPEN_STATUSES))
-        .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
-        .returning(D.id)
-        .execution_options(synchronize_session=False)
+        update(DELIVERIES)
+        .where(c.id.in_(list(job_ids)), c.lease_owner == owner, c.status.in_(OPEN_STATUSES))
+        .values(lease_expires_at=until, updated_at=now)
+        .returning(c.id)
     )
-    return (await session.execute(stmt)).first() is not None
+    return set((await session.scalars(stmt)).all()), until
 
 
 async def release_leases(session: AsyncSession, job_ids: Sequence[uuid.UUID], owner: str) -> None:
@@ -185,7 +232,11 @@ async def record_outcomes(
     delivery, or it was cancelled while in flight. The attempt is still logged: it was made.
     Successes, the common case, move together in one statement.
     """
-    await session.execute(insert(WebhookAttempt), [_attempt_row(job, result) for job, result in outcomes])
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        await _insert_attempts_postgres(session, outcomes)
+    else:  # Core, not the ORM's bulk insert: one multi-row INSERT with less work per row.
+        await session.execute(ATTEMPTS.insert(), [_attempt_row(job, result) for job, result in outcomes])
     decided = [decide(job, result, max_retries) for job, result in outcomes]
     now = utc_now()
     moved: set[uuid.UUID] = set()
@@ -193,16 +244,48 @@ async def record_outcomes(
         job.id for (job, _), (status, _) in zip(outcomes, decided, strict=True) if status == "succeeded"
     ]
     if succeeded:
-        moved |= await _move(session, D.id.in_(succeeded), owner, now, "succeeded", None)
+        # PostgreSQL: one array parameter instead of a list rendered into the statement each time.
+        ids = DELIVERIES.c.id == any_(bindparam("ids", succeeded, ARRAY(Uuid()))) if postgres else None
+        which = DELIVERIES.c.id.in_(succeeded) if ids is None else ids
+        moved |= await _move(session, which, owner, now, "succeeded", None)
     for (job, _), (status, next_at) in zip(outcomes, decided, strict=True):
         if status != "succeeded":
-            moved |= await _move(session, D.id == job.id, owner, now, status, next_at)
+            moved |= await _move(session, DELIVERIES.c.id == job.id, owner, now, status, next_at)
     for job, result in outcomes:
         if job.id in moved and result.status_code == 410 and not job.is_test:
             await disable_subscription(session, job.target.webhook_id, now)
     return [
         status if job.id in moved else None for (job, _), (status, _) in zip(outcomes, decided, strict=True)
     ]
+
+
+# PostgreSQL: the attempts as one array per column, one statement whatever their number.
+_INSERT_ATTEMPTS = text(
+    """
+    INSERT INTO webhook_attempts (delivery_id, attempt_number, attempted_at, status_code, duration_ms,
+        response_body, error)
+    SELECT * FROM unnest(CAST(:delivery_ids AS uuid[]), CAST(:numbers AS integer[]),
+        CAST(:attempted_at AS timestamptz[]), CAST(:status_codes AS integer[]),
+        CAST(:durations AS integer[]), CAST(:bodies AS text[]), CAST(:errors AS text[]))
+    """
+)
+
+
+async def _insert_attempts_postgres(
+    session: AsyncSession, outcomes: Sequence[tuple[Job, AttemptResult]]
+) -> None:
+    await session.execute(
+        _INSERT_ATTEMPTS,
+        {
+            "delivery_ids": [job.id for job, _ in outcomes],
+            "numbers": [job.attempt_count + 1 for job, _ in outcomes],
+            "attempted_at": [result.attempted_at for _, result in outcomes],
+            "status_codes": [result.status_code for _, result in outcomes],
+            "durations": [result.duration_ms for _, result in outcomes],
+            "bodies": [result.response_body for _, result in outcomes],
+            "errors": [result.error for _, result in outcomes],
+        },
+    )
 
 
 def _attempt_row(job: Job, result: AttemptResult) -> dict[str, Any]:
@@ -226,19 +309,19 @@ async def _move(
     next_at: datetime | None,
 ) -> set[uuid.UUID]:
     """Sets the outcome on the claimed deliveries still ours and releases them; returns their ids."""
+    c = DELIVERIES.c
     stmt = (
-        update(D)
-        .where(which, D.lease_owner == owner, D.status.in_(OPEN_STATUSES))
+        update(DELIVERIES)
+        .where(which, c.lease_owner == owner, c.status.in_(OPEN_STATUSES))
         .values(
             status=status,
-            attempt_count=D.attempt_count + 1,
+            attempt_count=c.attempt_count + 1,
             next_attempt_at=next_at,
             lease_owner=None,
             lease_expires_at=None,
             updated_at=now,
         )
-        .returning(D.id)
-        .execution_options(synchronize_session=False)
+        .returning(c.id)
     )
     return set((await session.scalars(stmt)).all())
 

@@ -41,12 +41,12 @@ class WebhookMetrics:
             registry=self.registry,
         )
         # Every label exists from the start, so a scrape shows zeros rather than missing series.
-        for outcome in ATTEMPT_OUTCOMES:
-            self.attempts.labels(outcome=outcome)
+        self._attempts = {outcome: self.attempts.labels(outcome=outcome) for outcome in ATTEMPT_OUTCOMES}
 
     def observe(self, outcome: str, status: str | None, latency_seconds: float | None) -> None:
         """One recorded attempt: its outcome label, the delivery's new status, commit-to-2xx seconds."""
-        self.attempts.labels(outcome=outcome).inc()
+        counter = self._attempts.get(outcome)
+        (counter or self.attempts.labels(outcome=outcome)).inc()
         if status == "succeeded":
             self.succeeded.inc()
             if latency_seconds is not None:

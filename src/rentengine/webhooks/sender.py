@@ -1,8 +1,8 @@
 """One delivery attempt: the target check, the signed POST, and what the receiver answered.
 
-The sender holds one pooled `httpx.AsyncClient` for the worker's lifetime. It never follows
-redirects (a 3xx is a failure) and ignores proxy environment variables: a proxy would resolve the
-target itself and so bypass the private-address check made just before each attempt.
+The sender holds one keep-alive `HttpClient` (see `http11`) for the worker's lifetime. It never
+follows redirects (a 3xx is a failure) and uses no proxy: a proxy would resolve the target itself
+and so bypass the private-address check made just before each attempt.
 """
 
 import asyncio
@@ -13,11 +13,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-import httpx
-
 from rentengine import __version__
 from rentengine.kit.clock import utc_now
 from rentengine.settings import Settings
+from rentengine.webhooks.http11 import HttpClient, HttpError, Response
 from rentengine.webhooks.retry import parse_retry_after
 from rentengine.webhooks.signing import delivery_headers
 from rentengine.webhooks.urls import refused_target
@@ -58,23 +57,18 @@ def clean_text(text: str) -> str:
 
 
 class Sender:
-    def __init__(self, settings: Settings, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: Settings, client: HttpClient) -> None:
         self.settings = settings
         self.client = client
 
     @classmethod
     @asynccontextmanager
     async def open(cls, settings: Settings) -> AsyncIterator["Sender"]:
-        size = settings.webhook_concurrency
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        async with httpx.AsyncClient(
-            timeout=settings.webhook_timeout_seconds,
-            follow_redirects=False,
-            limits=limits,
-            trust_env=False,
-            headers={"User-Agent": USER_AGENT},
-        ) as client:
+        client = HttpClient({"User-Agent": USER_AGENT, "Accept": "*/*"}, settings.webhook_concurrency)
+        try:
             yield cls(settings, client)
+        finally:
+            await client.aclose()
 
     async def attempt(self, target: Target, event_id: str, payload: str, test: bool = False) -> AttemptResult:
         """Checks the target again, then POSTs the payload once; never raises for the receiver's faults."""
@@ -88,44 +82,32 @@ class Sender:
         )
         started = time.monotonic()
         try:
-            # httpx's timeout bounds each phase; this bounds the whole exchange (a slow-drip answer).
+            # One bound for the whole exchange: connecting, sending, and a slow-drip answer.
             async with asyncio.timeout(self.settings.webhook_timeout_seconds):
-                return await self._post(target.url, payload, headers, attempted_at, started)
-        except (TimeoutError, httpx.TimeoutException):
+                response = await self.client.post(
+                    target.url, payload.encode(), headers, self.settings.webhook_response_log_bytes
+                )
+        except TimeoutError:
             error = f"timed out after {self.settings.webhook_timeout_seconds:g} s"
             return AttemptResult(attempted_at, None, _ms_since(started), None, error, None, "timeout")
-        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+        except (HttpError, OSError, ValueError) as exc:
             error = clean_text(f"connection failed: {type(exc).__name__}: {exc}".rstrip(": "))
             return AttemptResult(
                 attempted_at, None, _ms_since(started), None, error, None, "connection_error"
             )
+        return _result(response, attempted_at, _ms_since(started))
 
-    async def _post(
-        self, url: str, payload: str, headers: dict[str, str], attempted_at: datetime, started: float
-    ) -> AttemptResult:
-        async with self.client.stream("POST", url, content=payload.encode(), headers=headers) as response:
-            body = await self._read_start(response)
-        duration = _ms_since(started)
-        code = response.status_code
-        if 200 <= code < 300:
-            return AttemptResult(attempted_at, code, duration, body, None, None, "succeeded")
-        error = None
-        if 300 <= code < 400:
-            error = clean_text(f"redirect to {response.headers.get('location', '?')} not followed")
-        retry_after = parse_retry_after(response.headers.get("retry-after"), attempted_at)
-        return AttemptResult(attempted_at, code, duration, body, error, retry_after, "http_error")
 
-    async def _read_start(self, response: httpx.Response) -> str | None:
-        """The first `webhook_response_log_bytes` of the answer; the rest is never downloaded."""
-        limit = self.settings.webhook_response_log_bytes
-        if limit == 0:
-            return None
-        kept = bytearray()
-        async for chunk in response.aiter_bytes():
-            kept.extend(chunk)
-            if len(kept) >= limit:
-                break
-        return clean_text(bytes(kept[:limit]).decode("utf-8", errors="replace")) if kept else None
+def _result(response: Response, attempted_at: datetime, duration: int) -> AttemptResult:
+    code = response.status
+    body = clean_text(response.body.decode("utf-8", errors="replace")) if response.body else None
+    if 200 <= code < 300:
+        return AttemptResult(attempted_at, code, duration, body, None, None, "succeeded")
+    error = None
+    if 300 <= code < 400:
+        error = clean_text(f"redirect to {response.headers.get('location', '?')} not followed")
+    retry_after = parse_retry_after(response.headers.get("retry-after"), attempted_at)
+    return AttemptResult(attempted_at, code, duration, body, error, retry_after, "http_error")
 
 
 def _ms_since(started: float) -> int:

@@ -8,6 +8,7 @@ cloud metadata address or hosts of the private network it runs in.
 import asyncio
 import ipaddress
 import socket
+from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
 from rentengine.errors import Detail, detail
@@ -100,6 +101,9 @@ _NEVER_ALLOWED = frozenset({"unspecified", "multicast"})
 
 async def _resolve(host: str, port: int) -> list[IPAddress] | None:
     """Every address the host resolves to (literal IPs included); None when it does not resolve."""
+    literal = _literal(host)
+    if literal is not None:  # no resolver round trip (a thread per call) for what is already an address
+        return [literal]
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(
@@ -118,14 +122,33 @@ async def _resolve(host: str, port: int) -> list[IPAddress] | None:
 
 async def refused_target(url: str, allow_private: bool) -> str | None:
     """Why this URL must not be sent to, or None when every address its host resolves to is fine."""
-    parts = _split(url)
-    host = parts.hostname if parts is not None else None
-    if parts is None or not host:
-        return "the URL has no host"
+    needs_resolver, reason = _without_resolver(url, allow_private)
+    if not needs_resolver:
+        return reason
+    parts = urlsplit(url)
+    host = parts.hostname or ""
     default_port = 443 if parts.scheme.lower() == "https" else 80
     addresses = await _resolve(host, parts.port or default_port)
     if addresses is None:
         return f"the host {host} does not resolve"
+    return _refusal(host, addresses, allow_private)
+
+
+@lru_cache(maxsize=4096)
+def _without_resolver(url: str, allow_private: bool) -> tuple[bool, str | None]:
+    """(True, None) for a host name; else the verdict on a URL whose host is an IP literal (or that
+    has no host), which no DNS answer can change, so the worker does not redo it before every attempt."""
+    parts = _split(url)
+    host = parts.hostname if parts is not None else None
+    if parts is None or not host:
+        return False, "the URL has no host"
+    literal = _literal(host)
+    if literal is None:
+        return True, None
+    return False, _refusal(host, [literal], allow_private)
+
+
+def _refusal(host: str, addresses: list[IPAddress], allow_private: bool) -> str | None:
     for address in addresses:
         kind = address_kind(address)
         if kind is not None and (not allow_private or kind in _NEVER_ALLOWED):
@@ -136,12 +159,15 @@ async def refused_target(url: str, allow_private: bool) -> str | None:
     return None
 
 
-def _is_literal(host: str) -> bool:
+def _literal(host: str) -> IPAddress | None:
     try:
-        ipaddress.ip_address(host)
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def _is_literal(host: str) -> bool:
+    return _literal(host) is not None
 
 
 async def target_errors(url: str, allow_private: bool, path: str = "/url") -> list[Detail]:

@@ -1,0 +1,90 @@
+"""The suite's outputs: the printed table, the PNG plots, and the block of docs/performance.md."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+
+from bench.counting import table
+
+REPO = Path(__file__).resolve().parent.parent
+DOC = REPO / "docs" / "performance.md"
+IMAGES = REPO / "docs" / "img"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+@dataclass(frozen=True)
+class Figure:
+    number: int
+    name: str
+    goal: str
+    # Per backend: the ratio and what it is a ratio of.
+    ratios: dict[str, float]
+    details: dict[str, str]
+    at_least: float | None = None
+    at_most: float | None = None
+
+    def met(self, backend: str) -> bool:
+        value = self.ratios[backend]
+        if self.at_least is not None and value < self.at_least:
+            return False
+        return self.at_most is None or value <= self.at_most
+
+
+def figures_table(figures: list[Figure], backends: list[str]) -> str:
+    headers = ["#", "figure", "goal", *backends]
+    rows = []
+    for figure in figures:
+        cells = [
+            f"**{figure.ratios[b]:.2f}** {'✓' if figure.met(b) else '✗'} ({figure.details[b]})"
+            for b in backends
+        ]
+        rows.append([str(figure.number), figure.name, figure.goal, *cells])
+    return table(headers, rows)
+
+
+def plot_throughput(series: dict[str, dict[int, float]], path: Path) -> None:
+    """Requests/s against concurrency, one line per (server, backend)."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for label, points in series.items():
+        xs = sorted(points)
+        ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("connections (wrk, keep-alive)")
+    ax.set_ylabel("requests / s")
+    ax.set_title("GET /units?limit=100 (100,000 units)")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_latency_by_page(series: dict[str, dict[int, float]], path: Path) -> None:
+    """p50 latency against page number, one line per backend."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for label, points in series.items():
+        xs = sorted(points)
+        ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("page_number (limit=100)")
+    ax.set_ylabel("p50 latency, ms (one connection)")
+    ax.set_title("GET /lockbox_events, 1,000,000 events")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def update_document(block: str) -> None:
+    """Replaces what lies between the bench markers of docs/performance.md with `block`."""
+    text = DOC.read_text()
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{DOC} lacks the {BEGIN} … {END} markers")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{BEGIN}\n{block.strip()}\n{END}{tail}")
