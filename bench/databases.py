@@ -27,7 +27,7 @@ def postgres_admin_url(start: bool = False) -> str | None:
     return result.stdout.strip()
 
 
-async def _admin(admin_url: str, statement: str) -> None:
+async def admin_statement(admin_url: str, statement: str) -> None:
     engine = create_async_engine(async_url(admin_url), isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
@@ -47,8 +47,8 @@ async def fresh_database(backend: str, workdir: Path, admin_url: str | None = No
         raise ValueError(f"unknown backend {backend!r}")
     if admin_url is None:
         raise ValueError(f"PostgreSQL needs {POSTGRES_URL_VARIABLE} (or run scripts/postgres-up)")
-    await _admin(admin_url, f'CREATE DATABASE "{name}"')
+    await admin_statement(admin_url, f'CREATE DATABASE "{name}"')
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        await _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_statement(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -28,10 +28,13 @@ import statistics
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy import make_url
 
 from bench import machine
 from bench.api_figures import (
@@ -47,7 +50,7 @@ from bench.api_figures import (
     p50_ms,
     throughput_vs,
 )
-from bench.databases import BACKENDS, fresh_database, postgres_admin_url
+from bench.databases import BACKENDS, admin_statement, postgres_admin_url
 from bench.datasets import Dataset, Sizes, load_all
 from bench.mock_vs_prism import ensure_prism, export_document
 from bench.processes import REPO, Processes, free_port, processes
@@ -74,12 +77,17 @@ class BackendRun:
 @contextmanager
 def database(backend: str, workdir: Path, admin_url: str | None) -> Iterator[str]:
     """A fresh database of `backend` for the run (a PostgreSQL one is dropped at the end)."""
-    manager = fresh_database(backend, workdir, admin_url)
-    url = asyncio.run(manager.__aenter__())
+    name = f"rentengine_bench_{uuid.uuid4().hex[:8]}"
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / name}.db"
+        return
+    if admin_url is None:
+        raise SystemExit("PostgreSQL needs RENTENGINE_TEST_POSTGRES_URL (or run scripts/postgres-up)")
+    asyncio.run(admin_statement(admin_url, f'CREATE DATABASE "{name}"'))
     try:
-        yield url
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(manager.__aexit__(None, None, None))
+        asyncio.run(admin_statement(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextmanager
