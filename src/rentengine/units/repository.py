@@ -66,7 +66,11 @@ async def units_by_ids(session: AsyncSession, ids: Iterable[int]) -> Sequence[Un
 async def units_with_stale_wires(
     session: AsyncSession, public_base_url: str, limit: int
 ) -> Sequence[UnitRow]:
-    """Units whose stored wire form this server would not serve (see `units/wire.py`)."""
+    """Units whose stored wire form this server would not serve (see `units/wire.py`).
+
+    The rows are locked until the transaction ends, like an update's: a concurrent update must not
+    commit its new form between this read and the rebuilt (older) form's write.
+    """
     current = [wire_key(False, public_base_url), wire_key(True, public_base_url)]
     stmt = (
         select(Unit, Address)
@@ -74,6 +78,7 @@ async def units_with_stale_wires(
         .where(or_(Unit.wire_key.is_(None), Unit.wire_key.not_in(current)))
         .order_by(Unit.id)
         .limit(limit)
+        .with_for_update(of=Unit)
     )
     return [(unit, address) for unit, address in await session.execute(stmt)]
 
