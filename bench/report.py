@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -46,38 +47,38 @@ def figures_table(figures: list[Figure], backends: list[str]) -> str:
     return table(headers, rows)
 
 
-def plot_throughput(series: dict[str, dict[int, float]], path: Path) -> None:
-    """Requests/s against concurrency, one line per (server, backend)."""
+def _plot(series: dict[str, dict[int, float]], title: str, xlabel: str, ylabel: str) -> tuple[Any, Any]:
+    """One line per series (x sorted); returns the figure and axes for the caller's touches."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for label, points in series.items():
         xs = sorted(points)
         ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("connections (wrk, keep-alive)")
-    ax.set_ylabel("requests / s")
-    ax.set_title("GET /units?limit=100 (100,000 units)")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(True, alpha=0.3)
+    return fig, ax
+
+
+def _save(fig: Any, ax: Any, path: Path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_throughput(series: dict[str, dict[int, float]], path: Path) -> None:
+    """Requests/s against concurrency, one line per (server, backend)."""
+    title = "GET /units?limit=100 (100,000 units)"
+    fig, ax = _plot(series, title, "connections (wrk, keep-alive)", "requests / s")
+    ax.set_xscale("log", base=2)
+    _save(fig, ax, path)
 
 
 def plot_latency_by_page(series: dict[str, dict[int, float]], path: Path) -> None:
     """p50 latency against page number, one line per backend."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for label, points in series.items():
-        xs = sorted(points)
-        ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
+    title = "GET /lockbox_events, 1,000,000 events"
+    fig, ax = _plot(series, title, "page_number (limit=100)", "p50 latency, ms (one connection)")
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("page_number (limit=100)")
-    ax.set_ylabel("p50 latency, ms (one connection)")
-    ax.set_title("GET /lockbox_events, 1,000,000 events")
-    ax.grid(True, alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, ax, path)
 
 
 def update_document(block: str) -> None:

@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -52,7 +51,7 @@ from bench.stack import (
     server_env,
     start_stack,
 )
-from bench.wrk import _REPORT, WrkResult, run_wrk, wrk_path
+from bench.wrk import REPORT, WrkResult, run_wrk, run_wrk_script
 from rentengine.settings import Settings
 from rentengine.webhooks.signing import delivery_headers
 
@@ -193,28 +192,7 @@ def _writes_script(tenant: Tenant) -> str:
         "  n = n + 1\n"
         "  local body = template:gsub('\"TAG\"', tostring(n))\n"
         "  return wrk.format(nil, nil, nil, body)\n"
-        "end\n" + _REPORT
-    )
-
-
-def _wrk_script(url: str, script: str, seconds: int, connections: int) -> WrkResult:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
-        file.write(script)
-    try:
-        command = [wrk_path(), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s"]
-        out = subprocess.run([*command, "-s", file.name, url], capture_output=True, text=True, check=True)
-    finally:
-        Path(file.name).unlink()
-    line = next(line for line in out.stdout.splitlines() if line.startswith("WRK_JSON "))
-    data = json.loads(line.removeprefix("WRK_JSON "))
-    return WrkResult(
-        requests=data["requests"],
-        seconds=data["seconds"],
-        errors=data["errors"],
-        non_2xx=data["non_2xx"],
-        p50_ms=data["p50_us"] / 1000,
-        p90_ms=data["p90_us"] / 1000,
-        p99_ms=data["p99_us"] / 1000,
+        "end\n" + REPORT
     )
 
 
@@ -224,11 +202,13 @@ async def _writes(client: httpx.AsyncClient, stack: Stack) -> tuple[float, float
     plain = await another_tenant(client, stack)
     url = f"{stack.api}/lockbox_events"
     scripts = {"none": _writes_script(plain), "one": _writes_script(subscribed)}
-    _wrk_script(url, scripts["none"], 1, WRITE_CONNECTIONS)  # warm-up
+    run_wrk_script(url, scripts["none"], seconds=1, connections=WRITE_CONNECTIONS)  # warm-up
     rates: dict[str, list[float]] = {"none": [], "one": []}
     for _ in range(WRITE_ROUNDS):
         for name, script in scripts.items():
-            result = await asyncio.to_thread(_wrk_script, url, script, WRITE_SECONDS, WRITE_CONNECTIONS)
+            result = await asyncio.to_thread(
+                run_wrk_script, url, script, seconds=WRITE_SECONDS, connections=WRITE_CONNECTIONS
+            )
             _check(result, f"API (writes, {name} subscription)")
             rates[name].append(result.per_second)
     return statistics.median(rates["none"]), statistics.median(rates["one"])

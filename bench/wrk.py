@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # `done` runs once after the run; latency figures are in microseconds.
-_REPORT = """
+REPORT = """
 done = function(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.status + summary.errors.timeout
@@ -52,7 +52,7 @@ def _lua(method: str, headers: dict[str, str], body: str | None) -> str:
     lines += [f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}" for name, value in headers.items()]
     if body is not None:
         lines.append(f"wrk.body = {json.dumps(body)}")
-    return "\n".join(lines) + "\n" + _REPORT
+    return "\n".join(lines) + "\n" + REPORT
 
 
 def run_wrk(
@@ -66,8 +66,14 @@ def run_wrk(
     body: str | None = None,
 ) -> WrkResult:
     """Runs wrk against `url` for `seconds` with `connections` keep-alive connections."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_lua(method, headers or {}, body))
+    script = _lua(method, headers or {}, body)
+    return run_wrk_script(url, script, seconds=seconds, connections=connections, threads=threads)
+
+
+def run_wrk_script(url: str, script: str, *, seconds: float, connections: int, threads: int = 1) -> WrkResult:
+    """Runs wrk with a Lua `script` of the caller's, which must end with `REPORT` (the JSON summary)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
+        file.write(script)
     try:
         # wrk takes whole seconds.
         command = [
@@ -76,16 +82,13 @@ def run_wrk(
             f"-c{max(connections, threads)}",
             f"-d{max(1, round(seconds))}s",
         ]
-        command += ["--timeout", "30s", "-s", script.name, url]
+        command += ["--timeout", "30s", "-s", file.name, url]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
-            )
-        out = done.stdout
     finally:
-        Path(script.name).unlink()
-    line = next(line for line in out.splitlines() if line.startswith("WRK_JSON "))
+        Path(file.name).unlink()
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+    line = next(line for line in done.stdout.splitlines() if line.startswith("WRK_JSON "))
     data = json.loads(line.removeprefix("WRK_JSON "))
     return WrkResult(
         requests=data["requests"],
