@@ -40,7 +40,7 @@ def figures_table(figures: list[Figure], backends: list[str]) -> str:
     rows = []
     for figure in figures:
         cells = [
-            f"**{figure.ratios[b]:.2f}** {'✓' if figure.met(b) else '✗'} ({figure.details[b]})"
+            f"**{figure.ratios[b]:.3f}** {'✓' if figure.met(b) else '✗'} ({figure.details[b]})"
             for b in backends
         ]
         rows.append([str(figure.number), figure.name, figure.goal, *cells])
