@@ -34,6 +34,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from sqlalchemy import make_url
 
 from bench import machine
@@ -53,7 +54,7 @@ from bench.api_figures import (
 from bench.databases import BACKENDS, admin_statement, postgres_admin_url
 from bench.datasets import Dataset, Sizes, load_all
 from bench.mock_vs_prism import ensure_prism, export_document
-from bench.processes import REPO, Processes, free_port, processes
+from bench.processes import REPO, Process, ProcessError, Processes, free_port, processes
 from bench.report import IMAGES, Figure, figures_table, plot_latency_by_page, plot_throughput, update_document
 from bench.stack import server_env
 from bench.webhook_delivery import DeliveryFigures, measure_delivery_figures
@@ -90,6 +91,20 @@ def database(backend: str, workdir: Path, admin_url: str | None) -> Iterator[str
         asyncio.run(admin_statement(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def _wait_for_prism(process: Process, url: str, seconds: float = 120.0) -> None:
+    """Until Prism answers 2xx on `url` (it loads and validates the document first), bounded."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        process.check_alive()
+        try:
+            if httpx.get(url, headers={"Authorization": "Bearer x"}, timeout=2).is_success:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise ProcessError(f"Prism did not answer {url} within {seconds:.0f} s")
+
+
 @contextmanager
 def prism(procs: Processes, workdir: Path) -> Iterator[str]:
     """Prism mocking our exported document; yields its base URL (it serves paths at the root)."""
@@ -98,26 +113,7 @@ def prism(procs: Processes, workdir: Path) -> Iterator[str]:
     argv = [str(ensure_prism()), "mock", str(document), "--host", "127.0.0.1", "--port", str(port)]
     process = procs.spawn("prism", [*argv, "--errors", "--verboseLevel", "warn"], dict(os.environ))
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        process.check_alive()
-        if (
-            subprocess.run(
-                [
-                    "curl",
-                    "-sf",
-                    "-o",
-                    "/dev/null",
-                    "-H",
-                    "Authorization: Bearer x",
-                    f"{base}/units?limit=100",
-                ],
-                check=False,
-            ).returncode
-            == 0
-        ):
-            break
-        time.sleep(0.5)
+    _wait_for_prism(process, f"{base}/units?limit=100")
     try:
         yield base
     finally:
