@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from rentengine.app import create_app
+from rentengine.mock.examples import resolve
 from rentengine.runtime import Runtime
 from tests.factories import Tenant
 
@@ -53,15 +54,6 @@ def operations_of(document: dict[str, Any]) -> Iterator[Operation]:
         for method in METHODS:
             if method in item:
                 yield method, path, item[method]
-
-
-def resolve(document: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = document
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def validator(document: dict[str, Any], schema: dict[str, Any]) -> jsonschema_rs.Validator:

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from rentengine.mock import create_mock_app, mock_settings
 from rentengine.mock.dynamic import generate
+from rentengine.mock.examples import resolve
 
 BASE = "http://testserver/api/public/v1"
 TOKEN = {"Authorization": "Bearer anything-at-all"}
@@ -33,15 +34,6 @@ async def mock(mock_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=mock_app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
         yield client
-
-
-def resolve(document: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = document
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -9,6 +9,7 @@ import orjson
 import pytest
 
 from rentengine.mock.dynamic import generate
+from rentengine.mock.examples import resolve
 from tests.mock.conftest import (
     TOKEN,
     concrete_url,
@@ -16,7 +17,6 @@ from tests.mock.conftest import (
     json_media,
     operations,
     request_body,
-    resolve,
     success_status,
     validator,
 )
