@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     secret_key: str = Field(default=DEVELOPMENT_SECRET_KEY, repr=False)
     # A `limits` rate string ("30/5seconds"), or "off".
     rate_limit: str = "30/5seconds"
+    # Where rate-limit counters live: "" picks for the deployment (process memory for one process,
+    # the database for `serve --workers N`), or "memory", "database", or a redis:// / valkey:// URL.
+    rate_limit_storage: str = ""
     # Set to the public origin when behind a proxy; photo `original` URLs are built from it.
     public_base_url: str = "http://localhost:8000"
     max_body_bytes: int = 1024 * 1024

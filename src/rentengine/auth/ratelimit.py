@@ -62,6 +62,11 @@ _PEEK = text("SELECT count FROM rate_limit_counters WHERE key = :key AND expires
 )
 
 
+_RELEASE = text(
+    "UPDATE rate_limit_counters SET count = count - 1 WHERE key = :key AND expires_at > :now AND count > 0"
+).bindparams(bindparam("now", type_=Double()))
+
+
 class RateLimiter:
     def __init__(self, engine: AsyncEngine, rate: str) -> None:
         self.engine = engine
@@ -81,6 +86,11 @@ class RateLimiter:
             reset_seconds=max(0, math.ceil(expires_at - now)),
             allowed=count <= self.item.amount,
         )
+
+    async def release(self, identity: str) -> None:
+        """Gives back one hit of the current window (an attempt reserved by `hit` that turned out fine)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(_RELEASE, {"key": self.item.key_for(identity), "now": time.time()})
 
     async def used(self, identity: str) -> int:
         """Hits counted in the current window, without counting one more (login throttling)."""
