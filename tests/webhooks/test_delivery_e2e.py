@@ -299,8 +299,7 @@ async def test_the_target_is_checked_again_before_each_attempt(
         [delivery] = await settle(api, owner, subscription["id"], ["retrying"])
     [attempt] = delivery["attempts"]
     assert attempt["status_code"] is None
-    assert attempt["error"].startswith("target refused: ")
-    assert "127.0.0.1" in attempt["error"]
+    assert attempt["error"] == "target refused: the target is not allowed"
     assert receiver.requests == []
 
 

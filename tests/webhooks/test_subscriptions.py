@@ -210,7 +210,7 @@ async def test_private_targets_are_refused_by_default(
     assert response.status_code == 400
     [item] = response.json()["details"]
     assert (item["keyword"], item["instancePath"]) == ("publicTarget", "/url")
-    assert item["message"].startswith("must point to a public address: ")
+    assert item["message"] == "the target is not allowed"
     assert await list_subscriptions(client, tenant) == []
 
 
@@ -230,7 +230,7 @@ async def test_a_host_that_does_not_resolve_is_refused(
     assert response.status_code == 400
     [item] = response.json()["details"]
     assert item["keyword"] == "publicTarget"
-    assert "does not resolve" in item["message"]
+    assert item["message"] == "the target is not allowed"
 
 
 async def test_a_public_literal_address_is_accepted_by_default(

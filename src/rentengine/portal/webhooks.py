@@ -49,6 +49,7 @@ LABELS = {
 _FRIENDLY = {
     ("url", "required"): "Enter the URL that receives the events.",
     ("url", "minLength"): "Enter the URL that receives the events.",
+    ("url", "publicTarget"): "The URL's target is not allowed.",
     ("tables", "required"): "Choose at least one table.",
     ("tables", "minItems"): "Choose at least one table.",
     ("event_types", "required"): "Choose at least one event type.",
@@ -94,8 +95,8 @@ def caller_of(page: Page) -> Principal:
 async def account_names(page: Page) -> dict[uuid.UUID, str]:
     """The user's accounts by name order."""
     stmt = select(Account.id, Account.name).where(Account.id.in_(list(page.user.account_ids)))
-    rows = (await page.session.execute(stmt.order_by(Account.name, Account.id))).tuples().all()
-    return dict(rows)
+    result = await page.session.execute(stmt.order_by(Account.name, Account.id))
+    return {row.id: row.name for row in result}
 
 
 def hook_view(row: WebhookSubscription, accounts: dict[uuid.UUID, str]) -> Hook:

@@ -7,8 +7,12 @@ in one `write` and parses the answer with `httptools` (the C parser uvicorn uses
 
 What it does, and all it does:
 - `http` and `https` (certificates verified against certifi's bundle, like httpx), any port;
-- one request per connection at a time; idle connections are kept per (scheme, host, port), and
-  one the server closed is never reused;
+- connects only to the IP addresses the caller hands it (those its target check passed: see
+  `urls.check_target`), never to the host name, which it resolves nowhere; the name is still the
+  `Host` header, the TLS server name (SNI) and what the certificate must be valid for;
+- one request per connection at a time; idle connections are kept per (scheme, host, port) and
+  reused only when their address is among those handed to the request; one the server closed is
+  never reused;
 - never follows redirects: a 3xx is an answer like any other (with its `Location`);
 - keeps at most `keep_bytes` of the response body; a body longer than `DRAIN_BYTES` (and than
   `keep_bytes`) is not read to its end: the connection is closed instead;
@@ -19,10 +23,12 @@ connection, whose state is then unknown.
 """
 
 import asyncio
+import ipaddress
 import ssl
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
@@ -35,6 +41,8 @@ URL_CACHE_SIZE = 4096
 # Characters a request target keeps as they are; anything else (non-ASCII, spaces) is percent-encoded.
 _TARGET_SAFE = "/%:@!$&'()*+,;=-._~?#[]"
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 
 class HttpError(Exception):
     """The exchange failed before a complete response head arrived (or the answer was not HTTP)."""
@@ -43,7 +51,9 @@ class HttpError(Exception):
 @dataclass(frozen=True, slots=True)
 class Origin:
     scheme: str
-    host: str  # what to connect to: a name, or an IP literal without brackets
+    # The Host header's name and the TLS server name: a name, or an IP literal without brackets.
+    # Never what is connected to: that is an address handed to `HttpClient.post`.
+    host: str
     port: int
     host_header: str
     target: str  # path and query, as sent on the request line
@@ -91,7 +101,8 @@ _WANTED_HEADERS = frozenset({b"location", b"retry-after"})
 class _Connection(asyncio.Protocol):
     """One keep-alive connection; `exchange` sends a request and waits for its answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, address: IPAddress) -> None:
+        self.address = address  # the peer: one of the addresses a check passed
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self._parser = httptools.HttpResponseParser(self)
@@ -228,22 +239,34 @@ class HttpClient:
         self._tls = tls  # certifi's roots when None
         self._idle: dict[Origin, deque[_Connection]] = {}
 
-    async def post(self, url: str, body: bytes, headers: dict[str, str], keep_bytes: int) -> Response:
-        """POSTs `body` once and returns the answer; raises HttpError or OSError when there is none.
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        keep_bytes: int,
+        addresses: Sequence[IPAddress],
+    ) -> Response:
+        """POSTs `body` once to one of `addresses` (tried in order) and returns the answer; raises
+        HttpError or OSError when there is none.
+
+        `addresses` are those the URL's host resolved to when its target was checked: the host name
+        is not resolved again, so what is reached is what was checked.
 
         A request on a reused connection that the server had closed meanwhile (no answer at all) is
         sent once more on a new connection: the server never saw the first one.
         """
         origin = origin_of(url)
         request = self._request(origin, body, headers)
-        connection = self._reusable(origin)
+        connection = self._reusable(origin, addresses)
         if connection is not None:
             try:
                 return await self._exchange(origin, connection, request, keep_bytes)
             except (HttpError, OSError):
                 if connection.answered_anything:
                     raise
-        return await self._exchange(origin, await self._connect(origin), request, keep_bytes)
+        connection = await self._connect(origin, addresses)
+        return await self._exchange(origin, connection, request, keep_bytes)
 
     async def aclose(self) -> None:
         for connections in self._idle.values():
@@ -260,21 +283,38 @@ class HttpClient:
         head.append(f"Content-Length: {len(body)}\r\n\r\n")
         return "".join(head).encode("latin-1") + body
 
-    def _reusable(self, origin: Origin) -> _Connection | None:
+    def _reusable(self, origin: Origin, addresses: Sequence[IPAddress]) -> _Connection | None:
         idle = self._idle.get(origin)
         while idle:
             connection = idle.pop()  # the most recently used: the least likely to have timed out
-            if not connection.closed:
+            if connection.closed:
+                continue
+            if connection.address in addresses:
                 return connection
+            connection.close()  # the name no longer points there
         return None
 
-    async def _connect(self, origin: Origin) -> _Connection:
+    async def _connect(self, origin: Origin, addresses: Sequence[IPAddress]) -> _Connection:
+        """A new connection to the first of `addresses` that accepts one."""
+        if not addresses:
+            raise HttpError("no address to connect to")
         loop = asyncio.get_running_loop()
         tls: dict[str, Any] = {}
         if origin.tls:
+            # The certificate is checked against the name in the URL, not the address connected to.
             tls = {"ssl": self._tls or _tls_context(), "server_hostname": origin.host}
-        _, connection = await loop.create_connection(_Connection, origin.host, origin.port, **tls)
-        return connection
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                _, connection = await loop.create_connection(
+                    partial(_Connection, address), str(address), origin.port, **tls
+                )
+            except OSError as exc:
+                failure = exc
+                continue
+            return connection
+        assert failure is not None
+        raise failure
 
     async def _exchange(
         self, origin: Origin, connection: _Connection, request: bytes, keep_bytes: int

@@ -2,10 +2,12 @@
 
 The sender holds one keep-alive `HttpClient` (see `http11`) for the worker's lifetime. It never
 follows redirects (a 3xx is a failure) and uses no proxy: a proxy would resolve the target itself
-and so bypass the private-address check made just before each attempt.
+and so bypass the private-address check made just before each attempt. The host is resolved once
+per attempt, by that check, and the client connects to the very addresses it passed.
 """
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -19,7 +21,9 @@ from rentengine.settings import Settings
 from rentengine.webhooks.http11 import HttpClient, HttpError, Response
 from rentengine.webhooks.retry import parse_retry_after
 from rentengine.webhooks.signing import delivery_headers
-from rentengine.webhooks.urls import refused_target
+from rentengine.webhooks.urls import REFUSED, check_target
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"rentengine-webhooks/{__version__}"
 
@@ -72,10 +76,12 @@ class Sender:
 
     async def attempt(self, target: Target, event_id: str, payload: str, test: bool = False) -> AttemptResult:
         """Checks the target again, then POSTs the payload once; never raises for the receiver's faults."""
-        refusal = await refused_target(target.url, self.settings.webhook_allow_private_targets)
+        check = await check_target(target.url, self.settings.webhook_allow_private_targets)
         attempted_at = utc_now()
-        if refusal is not None:
-            return AttemptResult(attempted_at, None, 0, None, f"target refused: {refusal}", None, "refused")
+        if not check.allowed:
+            # The delivery log is read by key holders: it says no more than the API would.
+            log.info("webhook %s: target %s refused: %s", target.webhook_id, target.url, check.why)
+            return AttemptResult(attempted_at, None, 0, None, f"target refused: {REFUSED}", None, "refused")
         timestamp = int(attempted_at.timestamp())
         headers = delivery_headers(
             target.signing_secret, event_id, timestamp, payload, target.api_key, test=test
@@ -85,7 +91,11 @@ class Sender:
             # One bound for the whole exchange: connecting, sending, and a slow-drip answer.
             async with asyncio.timeout(self.settings.webhook_timeout_seconds):
                 response = await self.client.post(
-                    target.url, payload.encode(), headers, self.settings.webhook_response_log_bytes
+                    target.url,
+                    payload.encode(),
+                    headers,
+                    self.settings.webhook_response_log_bytes,
+                    check.addresses,
                 )
         except TimeoutError:
             error = f"timed out after {self.settings.webhook_timeout_seconds:g} s"

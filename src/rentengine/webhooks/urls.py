@@ -3,11 +3,21 @@ subscription is written and again before every delivery attempt (DNS answers can
 
 Without this check, any API caller could make the server POST to its own loopback interface, the
 cloud metadata address or hosts of the private network it runs in.
+
+`check_target` resolves the host once and returns the addresses it checked; the sender connects to
+exactly those (never to the name again), so a name that answers a public address to the check and a
+private one a moment later (DNS rebinding) cannot steer a delivery inside.
+
+A refusal tells the caller only that the target is not allowed (`REFUSED`): which address a name
+resolved to, or that it did not resolve, would map the server's private network for any key
+holder. The reason with those details (`TargetCheck.why`) is for the server's own log.
 """
 
 import asyncio
 import ipaddress
+import logging
 import socket
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
@@ -21,6 +31,10 @@ RESOLVE_TIMEOUT_SECONDS = 5.0
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# All that a refused target is told, whatever the reason.
+REFUSED = "the target is not allowed"
+
+log = logging.getLogger(__name__)
 
 
 def _url_error(path: str, keyword: str, message: str, params: dict[str, object] | None = None) -> Detail:
@@ -120,32 +134,57 @@ async def _resolve(host: str, port: int) -> list[IPAddress] | None:
     return addresses or None
 
 
-async def refused_target(url: str, allow_private: bool) -> str | None:
-    """Why this URL must not be sent to, or None when every address its host resolves to is fine."""
-    needs_resolver, reason = _without_resolver(url, allow_private)
-    if not needs_resolver:
-        return reason
+@dataclass(frozen=True, slots=True)
+class TargetCheck:
+    """What one check of a URL found: the addresses to connect to, or why none may be used."""
+
+    # Every address the host resolved to, in the resolver's order; all of them passed the check.
+    # Empty when refused.
+    addresses: tuple[IPAddress, ...]
+    # None when allowed; else the reason, which may name addresses: for the server's log only.
+    why: str | None
+
+    @property
+    def allowed(self) -> bool:
+        return self.why is None
+
+
+async def check_target(url: str, allow_private: bool) -> TargetCheck:
+    """Resolves the URL's host once and checks every address; connect only to `addresses`."""
+    known = _without_resolver(url, allow_private)
+    if known is not None:
+        return known
     parts = urlsplit(url)
     host = parts.hostname or ""
     default_port = 443 if parts.scheme.lower() == "https" else 80
     addresses = await _resolve(host, parts.port or default_port)
     if addresses is None:
-        return f"the host {host} does not resolve"
-    return _refusal(host, addresses, allow_private)
+        return TargetCheck((), f"the host {host} does not resolve")
+    why = _refusal(host, addresses, allow_private)
+    if why is not None:
+        return TargetCheck((), why)
+    return TargetCheck(tuple(dict.fromkeys(addresses)), None)  # once each, in the resolver's order
+
+
+async def refused_target(url: str, allow_private: bool) -> str | None:
+    """Why this URL must not be sent to (for the server's log), or None when every address its host
+    resolves to is fine."""
+    return (await check_target(url, allow_private)).why
 
 
 @lru_cache(maxsize=4096)
-def _without_resolver(url: str, allow_private: bool) -> tuple[bool, str | None]:
-    """(True, None) for a host name; else the verdict on a URL whose host is an IP literal (or that
-    has no host), which no DNS answer can change, so the worker does not redo it before every attempt."""
+def _without_resolver(url: str, allow_private: bool) -> TargetCheck | None:
+    """None for a host name; else the verdict on a URL whose host is an IP literal (or that has no
+    host), which no DNS answer can change, so the worker does not redo it before every attempt."""
     parts = _split(url)
     host = parts.hostname if parts is not None else None
     if parts is None or not host:
-        return False, "the URL has no host"
+        return TargetCheck((), "the URL has no host")
     literal = _literal(host)
     if literal is None:
-        return True, None
-    return False, _refusal(host, [literal], allow_private)
+        return None
+    why = _refusal(host, [literal], allow_private)
+    return TargetCheck((), why) if why is not None else TargetCheck((literal,), None)
 
 
 def _refusal(host: str, addresses: list[IPAddress], allow_private: bool) -> str | None:
@@ -171,18 +210,13 @@ def _is_literal(host: str) -> bool:
 
 
 async def target_errors(url: str, allow_private: bool, path: str = "/url") -> list[Detail]:
-    """Both checks as 400 details: the syntax first, then (only for a well-formed URL) the target."""
+    """Both checks as 400 details: the syntax first, then (only for a well-formed URL) the target, whose
+    refusal says no more than `REFUSED`."""
     errors = validate_target_url(url, path)
     if errors:
         return errors
-    reason = await refused_target(url, allow_private)
-    if reason is None:
+    why = await refused_target(url, allow_private)
+    if why is None:
         return []
-    return [
-        _url_error(
-            path,
-            "publicTarget",
-            f"must point to a public address: {reason}",
-            {"reason": reason},
-        )
-    ]
+    log.info("webhook target %s refused: %s", url, why)
+    return [_url_error(path, "publicTarget", REFUSED)]
