@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON_VERSION := 3.11
 
-.PHONY: setup run test lint typecheck pytest postgres compile-requirements bench bench-webhooks bench-mock clean
+.PHONY: setup run test lint typecheck pytest postgres redis compile-requirements bench bench-webhooks bench-mock clean
 
 setup: $(STAMP)
 
@@ -31,11 +31,16 @@ typecheck: lint
 postgres:
 	@bash scripts/postgres-up >/dev/null
 
-test: setup postgres
+# Starts (installing when needed) a loopback Redis, the rate limit's shared store in the tests.
+redis:
+	@bash scripts/redis-up >/dev/null
+
+test: setup postgres redis
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/pytest $(PYTEST_ARGS)
+	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" RENTENGINE_TEST_REDIS_URL="$$(bash scripts/redis-up)" \
+		$(BIN)/pytest $(PYTEST_ARGS)
 
 # The seven performance figures (docs/performance.md): loads 1M events on both backends, ~20 min.
 bench: setup postgres

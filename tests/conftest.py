@@ -71,6 +71,17 @@ async def database_url(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncI
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis for the shared rate-limit store (`make test` starts one with scripts/redis-up)."""
+    url = os.environ.get("RENTENGINE_TEST_REDIS_URL")
+    if url is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("RENTENGINE_TEST_REDIS_URL is not set: Redis tests cannot be skipped in CI")
+        pytest.skip("Redis not configured (set RENTENGINE_TEST_REDIS_URL, or run `make test`)")
+    return url
+
+
+@pytest.fixture(scope="session")
 def backend(database_url: str) -> str:
     return make_url(database_url).get_backend_name()
 

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from rentengine import API_VERSION
 from rentengine.api import API_PREFIX, mount_routers
+from rentengine.auth.dependencies import KeyUsageWriter
 from rentengine.errors import install_handlers
 from rentengine.middleware import BodyGuard, RateLimitHeaders
 from rentengine.nulguard import NulGuard
@@ -47,7 +48,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
             if delivery_worker is not None:
                 await delivery_worker.stop()
             if owned:
-                await app_runtime.db.dispose()
+                await app_runtime.close()
 
     app = FastAPI(
         title="RentEngine Public API",
@@ -77,6 +78,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
     app.add_middleware(NulGuard, prefix=API_PREFIX)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, prefix=API_PREFIX)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(KeyUsageWriter)
     return app
 
 

@@ -134,6 +134,14 @@ def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, acces
         asyncio.run(ensure_demo(settings, f"http://{host}:{port}"))
     # The processes build their app from the environment (uvicorn's factory), so it says the rest.
     os.environ[DELIVERY_WORKER_ENV] = "0" if no_worker else "1"
+    if workers > 1 and not settings.rate_limit_storage:
+        # Process memory would give each process its own counters: the database counts for all.
+        os.environ["RENTENGINE_RATE_LIMIT_STORAGE"] = "database"
+        click.echo(
+            "rate limit: counted in the database across the processes (set "
+            "RENTENGINE_RATE_LIMIT_STORAGE=redis://… to use Redis)",
+            err=True,
+        )
     uvicorn.run(
         "rentengine.app:serve_app",
         factory=True,

@@ -1,15 +1,19 @@
 """One typed settings object, read from `RENTENGINE_*` environment variables."""
 
+import ipaddress
+import json
 import re
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Any, Self
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
+# A secret key with fewer different characters than this is a placeholder, not a random key.
+SECRET_KEY_MIN_DISTINCT = 10
 RATE_LIMIT_OFF = frozenset({"off", "none", "0", "false"})
 # One `limits` rate: "30/5seconds", "30 per 5 seconds", "100/minute". `limits` itself silently accepts
 # "0/second" (refuse everything), "1/0seconds" (read as 1 second) and ";"-separated lists (keeps the
@@ -36,8 +40,14 @@ class Settings(BaseSettings):
     # Where rate-limit counters live: "" picks for the deployment (process memory for one process,
     # the database for `serve --workers N`), or "memory", "database", or a redis:// / valkey:// URL.
     rate_limit_storage: str = ""
+    # How long a process trusts a key it verified against the database: a key revoked elsewhere (the
+    # CLI, another process) is refused within this many seconds; in the revoking process at once.
+    verified_key_cache_seconds: float = Field(5.0, ge=0, le=300)
     # Set to the public origin when behind a proxy; photo `original` URLs are built from it.
     public_base_url: str = "http://localhost:8000"
+    # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed when they are the peer;
+    # comma-separated or a JSON list.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = 1024 * 1024
     database_pool_size: int = 10
     # Thresholds (unit_count strictly above) for the paid-feed requirements of a multifamily property.
@@ -88,6 +98,31 @@ class Settings(BaseSettings):
             raise ValueError("an in-memory SQLite database is not supported; give a file path")
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_trusted_proxies(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("["):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError("not a JSON list of addresses; or give them comma-separated") from None
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, value: list[str]) -> list[str]:
+        networks = []
+        for entry in value:
+            try:
+                networks.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(
+                    f"not an IP address or network: {entry!r} (use e.g. 10.0.0.5 or 10.0.0.0/8)"
+                ) from None
+        return networks
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Self:
         if self.env is not Environment.development and self.secret_key == DEVELOPMENT_SECRET_KEY:
@@ -95,6 +130,14 @@ class Settings(BaseSettings):
                 f"RENTENGINE_SECRET_KEY must be set when RENTENGINE_ENV is {self.env.value}; "
                 "the development default is refused outside development"
             )
+        if self.env is not Environment.development:
+            weakness = _secret_key_weakness(self.secret_key)
+            if weakness:
+                raise ValueError(
+                    f"RENTENGINE_SECRET_KEY {weakness}, which is refused when RENTENGINE_ENV is "
+                    f"{self.env.value}; use a random key, e.g. the output of "
+                    "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
         if len(self.secret_key) < 32:
             raise ValueError("RENTENGINE_SECRET_KEY must be at least 32 characters long")
         return self
@@ -102,6 +145,23 @@ class Settings(BaseSettings):
     @property
     def rate_limit_enabled(self) -> bool:
         return self.rate_limit != "off"
+
+
+def _secret_key_weakness(key: str) -> str | None:
+    """Why a secret key is not a random one (blank, a repeated or short pattern, too short), or None."""
+    text = key.strip()
+    if not text:
+        return "is blank"
+    if len(set(text)) == 1:
+        return "is one character repeated"
+    if len(text) < 32:
+        return f"has only {len(text)} characters besides surrounding spaces (at least 32 are needed)"
+    if len(set(text)) < SECRET_KEY_MIN_DISTINCT:
+        return (
+            f"has only {len(set(text))} different characters "
+            f"(a random key has many more; at least {SECRET_KEY_MIN_DISTINCT} are needed)"
+        )
+    return None
 
 
 def describe_error(exc: ValidationError) -> str:

@@ -1,5 +1,8 @@
 """Every operation refuses every kind of bad credential with 401, and writes nothing (API.md §3, §5)."""
 
+import asyncio
+import sqlite3
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -8,9 +11,11 @@ import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import delete, make_url, select, text
 
 from rentengine.api import API_PREFIX
 from rentengine.app import create_app
+from rentengine.auth.models import ApiKey, User
 from rentengine.kit.clock import utc_now
 from rentengine.runtime import Runtime
 from tests.auth.support import (
@@ -27,6 +32,7 @@ from tests.conftest import TEST_SECRET
 from tests.factories import Tenant, make_key
 
 OTHER_SECRET = "another-deployments-secret-key-0123456789abcdef"
+MakeClient = Callable[..., httpx.AsyncClient]
 AuthorizationFor = Callable[[Runtime, Tenant], Awaitable[str | None]]
 
 
@@ -137,18 +143,62 @@ async def test_the_valid_token_passes_every_operation(
         )
 
 
-async def test_a_revoked_token_fails_on_its_very_next_request(
-    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+async def test_a_key_revoked_by_another_process_is_refused_within_the_cache_lifetime(
+    make_client: MakeClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    lifetime = 0.5
+    key_id, token = await make_key(runtime, tenant, "short-lived")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with make_client(verified_key_cache_seconds=lifetime) as client:
+        assert (await client.get("/multifamily_properties", headers=headers)).status_code == 200
+        await revoke(runtime, key_id)  # as the CLI does, from outside the serving process
+        revoked_at = time.monotonic()
+        statuses = []
+        while time.monotonic() - revoked_at < lifetime + 0.3:
+            statuses.append((await client.get("/multifamily_properties", headers=headers)).status_code)
+            await asyncio.sleep(0.05)
+        # Served from the cache for at most its lifetime, then refused for good.
+        assert statuses[-1] == 401
+        assert statuses == sorted(statuses, key=lambda status: status == 401)
+        response = await client.get("/multifamily_properties", headers=headers)
+        assert (response.status_code, response.json()) == (401, {"error": "Unauthorized"})
+        # Revoking one key leaves the user's other keys working.
+        assert (await client.get("/multifamily_properties", headers=tenant.headers)).status_code == 200
+
+
+async def test_without_the_cache_a_revoked_key_fails_on_its_very_next_request(
+    make_client: MakeClient, runtime: Runtime, tenant: Tenant
 ) -> None:
     key_id, token = await make_key(runtime, tenant, "short-lived")
     headers = {"Authorization": f"Bearer {token}"}
-    assert (await client.get("/multifamily_properties", headers=headers)).status_code == 200
-    await revoke(runtime, key_id)
-    response = await client.get("/multifamily_properties", headers=headers)
-    assert response.status_code == 401
-    assert response.json() == {"error": "Unauthorized"}
-    # Revoking one key leaves the user's other keys working.
-    assert (await client.get("/multifamily_properties", headers=tenant.headers)).status_code == 200
+    async with make_client(verified_key_cache_seconds=0) as client:
+        assert (await client.get("/multifamily_properties", headers=headers)).status_code == 200
+        await revoke(runtime, key_id)
+        assert (await client.get("/multifamily_properties", headers=headers)).status_code == 401
+
+
+async def _delete_user_row_without_cascade(runtime: Runtime, user_id: uuid.UUID) -> None:
+    """Removes a user's row the way a database tool could, leaving their keys behind."""
+    if runtime.db.is_sqlite:
+        path = make_url(runtime.settings.database_url).database
+        assert path is not None
+        with sqlite3.connect(path) as conn:  # foreign keys are off in a plain sqlite3 connection
+            conn.execute("DELETE FROM users WHERE id = ?", (user_id.hex,))
+    else:
+        async with runtime.db.transaction() as session:
+            await session.execute(text("SET LOCAL session_replication_role = replica"))
+            await session.execute(delete(User).where(User.id == user_id))
+    async with runtime.db.transaction(writes=False) as session:
+        assert await session.scalar(select(ApiKey.id).where(ApiKey.user_id == user_id)) is not None
+
+
+async def test_a_key_whose_user_row_is_gone_is_refused(
+    make_client: MakeClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    async with make_client(verified_key_cache_seconds=0) as client:
+        assert (await client.get("/multifamily_properties", headers=tenant.headers)).status_code == 200
+        await _delete_user_row_without_cascade(runtime, tenant.user_id)
+        assert (await client.get("/multifamily_properties", headers=tenant.headers)).status_code == 401
 
 
 async def test_the_scheme_is_case_insensitive(client: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -1,6 +1,7 @@
 """Real `rentengine serve` processes on one database: the rate limit spans them; bodies are capped.
 
-The first server runs `--workers 2` (two processes sharing its port), the second one process.
+The first server runs `--workers 2` (two processes sharing its port), the second one process; they
+share the rate limit through the database or through Redis.
 """
 
 import asyncio
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -44,24 +46,32 @@ def _wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> No
     pytest.fail(f"server did not start:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def servers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    """Base URLs of two `rentengine serve --no-worker` servers on one database (the first: 2 workers)."""
+def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _serve(port: int, workers: int) -> list[str]:
+    command = [str(RENTENGINE), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+    return command + (["--workers", str(workers)] if workers > 1 else [])
+
+
+@contextmanager
+def _running(database_url: str, logs: Path, storage: str | None, workers: list[int]) -> Iterator[list[str]]:
+    """Base URLs of `rentengine serve --no-worker` servers on one database, one per `workers` item."""
     env = {
         **os.environ,
         "RENTENGINE_DATABASE_URL": database_url,
         "RENTENGINE_SECRET_KEY": TEST_SECRET,
         "RENTENGINE_RATE_LIMIT": RATE,
     }
-    logs = tmp_path_factory.mktemp("servers")
+    env.pop("RENTENGINE_RATE_LIMIT_STORAGE", None)
+    if storage is not None:
+        env["RENTENGINE_RATE_LIMIT_STORAGE"] = storage
     started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
-    for n in range(2):
+    for n, count in enumerate(workers):
         port, log = free_port(), logs / f"server-{n}.log"
-        command = [str(RENTENGINE), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--workers", str(WORKERS_OF_FIRST)] if n == 0 else []
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        started.append((process, f"http://127.0.0.1:{port}", log))
+        started.append((_start(_serve(port, count), env, log), f"http://127.0.0.1:{port}", log))
     try:
         for process, base, log in started:
             _wait_until_up(process, base, log)
@@ -72,6 +82,26 @@ def servers(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             process.terminate()
         for process, _, _ in started:
             process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module", params=["database", "redis"])
+def servers(
+    request: pytest.FixtureRequest,
+    database_url: str,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[list[str]]:
+    """Two servers sharing a rate-limit store (the first: 2 processes), the way a cluster runs."""
+    storage = redis_url if request.param == "redis" else request.param
+    with _running(database_url, tmp_path_factory.mktemp("servers"), storage, [WORKERS_OF_FIRST, 1]) as bases:
+        yield bases
+
+
+@pytest.fixture(scope="module")
+def workers_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`serve --workers 2` with no storage configured: the processes must still count together."""
+    with _running(database_url, tmp_path_factory.mktemp("workers"), None, [WORKERS_OF_FIRST]) as bases:
+        yield bases[0]
 
 
 async def test_alternating_between_processes_allows_exactly_the_limit(
@@ -147,6 +177,17 @@ def _listening_ports(pid: int) -> set[int]:
         if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
             ports.add(int(fields[1].rsplit(":", 1)[1], 16))
     return ports
+
+
+async def test_workers_of_one_server_count_together_without_configuration(
+    workers_server: str, runtime: Runtime
+) -> None:
+    tenant = await make_tenant(runtime)
+    url = f"{workers_server}/api/public/v1/multifamily_properties"
+    limits = httpx.Limits(max_connections=4 * LIMIT)  # many connections: both processes take some
+    async with httpx.AsyncClient(headers=tenant.headers, timeout=30, limits=limits) as client:
+        responses = await asyncio.gather(*(client.get(url) for _ in range(4 * LIMIT)))
+    assert sorted(r.status_code for r in responses) == [200] * LIMIT + [429] * (3 * LIMIT)
 
 
 def test_workers_are_processes_serving_the_same_port(servers: list[str]) -> None:

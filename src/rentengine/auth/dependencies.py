@@ -1,41 +1,64 @@
-"""The Bearer dependency: verifies the token, loads the caller's accounts, applies the rate limit."""
+"""The Bearer dependency: verifies the token, applies the rate limit, loads the caller's accounts.
 
-from datetime import timedelta
+No step here waits for a pooled connection while the request holds one: the rate limit is counted
+from the token's verified claims before any database work, a read request's key lookup runs in the
+request's own transaction (or is answered by the verified-key cache), and `last_used_at` is written
+after the response, when the request's connection is back in the pool (`KeyUsageWriter`).
+"""
+
+import logging
+import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rentengine.auth import repository
 from rentengine.auth.ratelimit import remember_headers
-from rentengine.auth.service import Principal, authenticate
+from rentengine.auth.service import Principal
+from rentengine.auth.tokens import read_token
 from rentengine.db.session import READ_METHODS, RequestSession
 from rentengine.errors import TooManyRequests, Unauthorized
 from rentengine.kit.clock import utc_now
+from rentengine.kit.crypto import token_digest
 from rentengine.runtime import Runtime, runtime_of
 
-# `last_used_at` is refreshed at most this often, so reads do not turn into writes.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
+log = logging.getLogger(__name__)
+
+# Where the dependency leaves the id of a key whose `last_used_at` is due (in the ASGI scope state).
+TOUCH_STATE_KEY = "rentengine.touch_key"
 
 _bearer = HTTPBearer(auto_error=False, description="An API key created in the portal or with the CLI.")
 
 
-async def _touch(runtime: Runtime, key: repository.LiveKey) -> None:
-    now = utc_now()
-    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
-        return
-    async with runtime.db.transaction() as session:
-        await repository.touch_key(session, key.id, now)
-
-
-async def _rate_limit(request: Request, runtime: Runtime, key: repository.LiveKey) -> None:
+async def _rate_limit(request: Request, runtime: Runtime, key_id: uuid.UUID) -> None:
     if runtime.rate_limiter is None:
         return
-    state = await runtime.rate_limiter.hit(f"key:{key.id}")
+    state = await runtime.rate_limiter.hit(f"key:{key_id}")
     # Added to every response of this request (errors included) by the rate-limit header middleware.
     remember_headers(request.scope, state.headers())
     if not state.allowed:
         raise TooManyRequests(retry_after=state.reset_seconds)
+
+
+async def _live_key(
+    request: Request, runtime: Runtime, session: RequestSession, token: str
+) -> repository.LiveKey | None:
+    digest = token_digest(token)
+    key = runtime.verified_keys.get(digest)
+    if key is not None:
+        return key
+    if request.method in READ_METHODS:
+        # A read request's own transaction: one connection and one snapshot for the whole request.
+        key = await repository.live_key_by_hash(session, digest)
+    else:
+        # A short read of its own, finished before the request's write transaction takes any lock.
+        async with runtime.db.transaction(writes=False) as own:
+            key = await repository.live_key_by_hash(own, digest)
+    if key is not None:
+        runtime.verified_keys.put(digest, key)
+    return key
 
 
 async def current_principal(
@@ -46,20 +69,38 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     runtime = runtime_of(request)
-    if request.method in READ_METHODS:
-        # A read request's own transaction: one connection and one snapshot for the whole request.
-        found = await authenticate(session, runtime.settings.secret_key, credentials.credentials)
-    else:
-        # A short read of its own, finished before the request's write transaction takes any lock
-        # (on SQLite, the rate limiter's own write could not proceed while this request held it).
-        async with runtime.db.transaction(writes=False) as own:
-            found = await authenticate(own, runtime.settings.secret_key, credentials.credentials)
-    if found is None:
+    claims = read_token(runtime.settings.secret_key, credentials.credentials)
+    if claims is None:
         raise Unauthorized()
-    principal, key = found
-    await _rate_limit(request, runtime, key)
-    await _touch(runtime, key)
-    return principal
+    # The claims are signed by this server, so their key id is genuine even before the database says
+    # whether the key is still live; counting now keeps the limiter off the request's connection.
+    await _rate_limit(request, runtime, claims.key_id)
+    key = await _live_key(request, runtime, session, credentials.credentials)
+    if key is None or key.id != claims.key_id or key.user_id != claims.user_id:
+        raise Unauthorized()
+    if runtime.verified_keys.touch_due(key, utc_now()):
+        request.scope.setdefault("state", {})[TOUCH_STATE_KEY] = key.id
+    return Principal(user_id=key.user_id, api_key_id=key.id, account_ids=key.account_ids)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+class KeyUsageWriter:
+    """Writes a key's `last_used_at` once its request is over and its connection is back in the pool."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        key_id = scope.get("state", {}).get(TOUCH_STATE_KEY) if scope["type"] == "http" else None
+        if key_id is None:
+            return
+        runtime: Runtime = scope["app"].state.runtime
+        try:
+            async with runtime.db.transaction() as session:
+                await repository.touch_key(session, key_id, utc_now())
+        except Exception:  # the answer is sent; a missed touch is retried on a later request
+            log.exception("could not record the use of API key %s", key_id)
+            runtime.verified_keys.forget_touch(key_id)

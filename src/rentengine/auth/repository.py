@@ -27,9 +27,11 @@ class LiveKey:
 
 
 # Built once, with table columns: a Core statement skips the ORM's compile and load steps.
-_keys, _memberships = ApiKey.__table__.c, Membership.__table__.c
+# The inner join with users: a key whose user is gone (however its row went) is not live.
+_keys, _memberships, _users = ApiKey.__table__.c, Membership.__table__.c, User.__table__.c
 _LIVE_KEY = (
     select(_keys.id, _keys.user_id, _keys.last_used_at, _memberships.account_id)
+    .join(User.__table__, _users.id == _keys.user_id)
     .outerjoin(Membership.__table__, _memberships.user_id == _keys.user_id)
     .where(_keys.token_hash == bindparam("token_hash"), _keys.revoked_at.is_(None))
 )

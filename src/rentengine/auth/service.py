@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.auth import repository
 from rentengine.auth.models import Account, ApiKey, Membership, User
-from rentengine.auth.tokens import issue_token, read_token
+from rentengine.auth.tokens import issue_token
 from rentengine.kit.clock import utc_now
 from rentengine.kit.crypto import hash_password, token_digest
 from rentengine.kit.ids import new_uuid
@@ -111,16 +111,3 @@ async def revoke_api_key(
         key.revoked_at = utc_now()
         await session.flush()
     return key
-
-
-async def authenticate(
-    session: AsyncSession, secret_key: str, token: str
-) -> tuple[Principal, repository.LiveKey] | None:
-    """The caller behind a token, or None when the token is unknown, invalid or revoked."""
-    claims = read_token(secret_key, token)
-    if claims is None:
-        return None
-    key = await repository.live_key_by_hash(session, token_digest(token))
-    if key is None or key.id != claims.key_id or key.user_id != claims.user_id:
-        return None
-    return Principal(user_id=key.user_id, api_key_id=key.id, account_ids=key.account_ids), key

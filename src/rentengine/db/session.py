@@ -10,6 +10,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from rentengine.db.poolguard import guard_one_connection_per_task
+
 # Session flag set by the webhook outbox: the commit must wake the delivery worker.
 WAKE_DELIVERY_WORKER = "rentengine.wake_delivery_worker"
 # Execution option marking a session that will write; SQLite then begins with the write lock held.
@@ -53,8 +55,10 @@ def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
-        return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    else:
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    guard_one_connection_per_task(engine)
+    return engine
 
 
 class Database:

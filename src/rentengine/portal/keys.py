@@ -57,4 +57,6 @@ async def revoke_key(page: PortalPage, key_id: uuid.UUID) -> Response:
         await auth.revoke_api_key(page.session, key_id, user_id=page.user.user_id)
     except auth.AuthRuleError:
         return page.render("error.html", 404, message="No such API key.")
+    # This process refuses the key from its next request on (others within the cache's lifetime).
+    page.runtime.verified_keys.forget(key_id=key_id)
     return redirect("/portal/keys")

@@ -5,12 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from rentengine.auth.ratelimit import RateLimiter
+from rentengine.kit.forwarded import request_client_address
 from rentengine.kit.ids import new_token
 from rentengine.portal.pages import PortalPage, redirect, render
 from rentengine.portal.sessions import (
     LOGIN_CSRF_COOKIE,
-    LOGIN_FAILURES,
     SESSION_COOKIE,
     SESSION_LIFETIME,
     csrf_matches,
@@ -54,19 +53,21 @@ async def login(
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf_token):
         return _login_form(request, "The form expired. Please sign in again.", 403, email)
     runtime = runtime_of(request)
-    limiter = RateLimiter(runtime.db.engine, LOGIN_FAILURES)
-    identities = (
-        f"login:{email.strip().lower()}",
-        f"login-ip:{request.client.host if request.client else '-'}",
-    )
-    if any([await limiter.used(identity) >= limiter.limit for identity in identities]):
+    limiter = runtime.login_limiter
+    # Behind trusted reverse proxies the address is the client's, not the proxy's (a shared one).
+    address = request_client_address(request.scope, runtime.settings.trusted_proxies)
+    identities = (f"login:{email.strip().lower()}", f"login-ip:{address}")
+    # Each attempt is counted (atomically) before its password is checked, so concurrent guesses
+    # cannot all pass the check; a successful sign-in gives its attempt back.
+    windows = [await limiter.hit(identity) for identity in identities]
+    if not all(window.allowed for window in windows):
         return _login_form(request, "Too many failed sign-ins. Try again in 15 minutes.", 429, email)
     async with runtime.db.transaction() as session:
         signed_in = await sign_in(session, email, password)
     if signed_in is None:
-        for identity in identities:
-            await limiter.hit(identity)
         return _login_form(request, "Wrong email or password.", 401, email)
+    for identity in identities:
+        await limiter.release(identity)
     response = RedirectResponse("/portal/keys", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
