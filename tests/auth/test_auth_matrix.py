@@ -57,7 +57,7 @@ async def _unsigned(runtime: Runtime, tenant: Tenant) -> str:
     def make(kid: uuid.UUID) -> str:
         now = int(utc_now().timestamp())
         claims = {"sub": str(tenant.user_id), "jti": str(kid), "iat": now, "exp": now + 3600}
-        return jwt.encode(claims, key=None, algorithm="none")
+        return jwt.encode(claims, key="", algorithm="none")
 
     return f"Bearer {await key_with_token(runtime, tenant, make)}"
 
