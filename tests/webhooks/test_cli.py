@@ -115,7 +115,7 @@ async def test_refusals_name_the_option_and_create_nothing(fresh_url: str) -> No
         (
             (*base, "--account", account),
             {},
-            "--url: must point to a public address: 127.0.0.1 is a loopback address",
+            "--url: the target is not allowed",
         ),
         (
             (*base, "--account", account, "--table", "audit_log"),
