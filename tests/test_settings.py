@@ -134,3 +134,85 @@ def test_every_problem_is_reported_at_once() -> None:
     assert lines[0] == "invalid configuration:"
     assert any(line.startswith("  RENTENGINE_RATE_LIMIT:") for line in lines)
     assert any(line.startswith("  RENTENGINE_DATABASE_URL:") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (" " * 32, "is blank"),
+        (" " * 64, "is blank"),
+        ("\t\n " * 20, "is blank"),
+        ("x" * 64, "is one character repeated"),
+        ("0" * 32, "is one character repeated"),
+        ("abcabcabcabcabcabcabcabcabcabcabcabc", "has only 3 different characters"),
+        ("0123456701234567012345670123456701234567", "has only 8 different characters"),
+        ("   short-but-padded-to-32-xyz   ", "has only 26 characters besides surrounding spaces"),
+    ],
+)
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_weak_secret_keys_are_refused_outside_development(env: str, key: str, reason: str) -> None:
+    message = _refusal(env=env, secret_key=key)
+    assert f"RENTENGINE_SECRET_KEY {reason}" in message
+    assert f"refused when RENTENGINE_ENV is {env}" in message
+
+
+def test_a_weak_secret_key_is_refused_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RENTENGINE_ENV", "production")
+    monkeypatch.setenv("RENTENGINE_SECRET_KEY", " " * 32)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert "RENTENGINE_SECRET_KEY is blank" in describe_error(caught.value)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        SECRET,
+        "kq3T9vX2pL8mN4rB7wY1zC6dF0hJ5sGa",  # 32 random characters
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",  # hex
+    ],
+)
+@pytest.mark.parametrize("env", ["staging", "production"])
+def test_random_secret_keys_are_accepted_outside_development(env: str, key: str) -> None:
+    assert Settings(env=env, secret_key=key).secret_key == key
+
+
+def test_development_keeps_accepting_a_placeholder_key() -> None:
+    assert Settings(secret_key="x" * 32).secret_key == "x" * 32
+
+
+def test_trusted_proxies_default_to_none() -> None:
+    assert Settings().trusted_proxies == []
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("10.0.0.5", ["10.0.0.5/32"]),
+        ("10.0.0.5, 10.1.0.0/16 ,fd00::/8", ["10.0.0.5/32", "10.1.0.0/16", "fd00::/8"]),
+        ('["10.0.0.5", "192.168.0.0/24"]', ["10.0.0.5/32", "192.168.0.0/24"]),
+        ("", []),
+    ],
+)
+def test_trusted_proxies_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, given: str, stored: list[str]
+) -> None:
+    monkeypatch.setenv("RENTENGINE_TRUSTED_PROXIES", given)
+    assert Settings().trusted_proxies == stored
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("10.0.0.5, proxy.internal", "not an IP address or network: 'proxy.internal'"),
+        ("10.0.0.0/33", "not an IP address or network: '10.0.0.0/33'"),
+        ('["10.0.0.5",', "not a JSON list"),
+    ],
+)
+def test_malformed_trusted_proxies_are_refused(
+    monkeypatch: pytest.MonkeyPatch, given: str, message: str
+) -> None:
+    monkeypatch.setenv("RENTENGINE_TRUSTED_PROXIES", given)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert f"RENTENGINE_TRUSTED_PROXIES: {message}" in describe_error(caught.value)
