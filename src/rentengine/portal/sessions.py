@@ -4,6 +4,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from fastapi import Request
 from sqlalchemy import delete, select
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rentengine.auth import repository as auth_repository
 from rentengine.auth.models import User
 from rentengine.kit.clock import utc_now
-from rentengine.kit.crypto import token_digest, verify_password
+from rentengine.kit.crypto import hash_password, token_digest, verify_password
 from rentengine.kit.ids import new_token
 from rentengine.portal.models import PortalSession
 
@@ -36,10 +37,20 @@ class PortalUser:
     session_id: str
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash of a password nobody knows, made like the stored ones (same algorithm and parameters)."""
+    return hash_password(new_token(32))
+
+
 async def sign_in(session: AsyncSession, email: str, password: str) -> tuple[User, str] | None:
     """The user and a new session token when the password matches, else None."""
     user = await auth_repository.user_by_email(session, email)
-    if user is None or user.password_hash is None or not verify_password(user.password_hash, password):
+    stored = user.password_hash if user is not None else None
+    # An unknown email, or a user without a password, is checked against a dummy hash: the answer
+    # takes as long as for a wrong password, so its timing does not tell which emails exist.
+    matches = verify_password(stored or _dummy_hash(), password)
+    if user is None or stored is None or not matches:
         return None
     token = new_token(32)
     now = utc_now()
@@ -79,5 +90,8 @@ async def portal_user(session: AsyncSession, request: Request) -> PortalUser:
     return PortalUser(user.id, user.email, accounts, row.csrf_token, row.id)
 
 
-def csrf_matches(expected: str, sent: str | None) -> bool:
-    return sent is not None and hmac.compare_digest(expected.encode(), sent.encode())
+def csrf_matches(expected: str | None, sent: str | None) -> bool:
+    """Whether a form sent the expected token; an empty or missing token (either side) never matches."""
+    if not expected or not sent:
+        return False
+    return hmac.compare_digest(expected.encode(), sent.encode())
