@@ -1,7 +1,8 @@
-"""Figures 1 to 4 and 7: the API server under wrk, side by side with what each is compared with.
+"""Figures 3, 4 and 7, and the pieces `bench.request_path` (figures 1, 2, 8 and 9) builds on.
 
-Every server is a real `rentengine serve` (rate limit off, no access log, no delivery worker)
-reading a dataset made by `rentengine demo-data`; wrk runs in its own process on loopback.
+Every server is a real `rentengine serve` (rate limiter on as shipped, at a rate never reached; no
+access log, no delivery worker) reading a dataset made by `rentengine demo-data`; wrk runs in its
+own process on loopback.
 """
 
 import asyncio
@@ -13,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -28,7 +29,6 @@ CONCURRENCY = (1, 4, 16, 64)
 DEEP_PAGE = 9000
 PAGES_PLOTTED = (0, 1000, 2500, 5000, 7500, DEEP_PAGE)
 LATENCY_SECONDS = 3.0
-THROUGHPUT_SECONDS = 5.0
 WARMUP_SECONDS = 1.0
 WALK_LANES = 4
 # The first 1/20 of the pages is the memory walk's warm-up.
@@ -67,29 +67,7 @@ def api_server(procs: Processes, dataset: Dataset, workers: int, name: str) -> I
         process.stop()
 
 
-@dataclass
-class Throughput:
-    """Requests/s of `GET /units?limit=100` per concurrency, ours and the compared server's."""
-
-    ours: dict[int, float] = field(default_factory=dict)
-    other: dict[int, float] = field(default_factory=dict)
-
-    @property
-    def ratio(self) -> float:
-        return max(self.ours.values()) / max(self.other.values())
-
-
-def throughput_vs(ours: Server, other_base: str, other_path: str) -> Throughput:
-    """Both servers at each concurrency, one after the other, so both see the same machine."""
-    other = Server(ours.process, other_base, ours.token)
-    measured = Throughput()
-    for connections in CONCURRENCY:
-        measured.ours[connections] = ours.wrk(UNITS_PAGE, THROUGHPUT_SECONDS, connections).per_second
-        measured.other[connections] = other.wrk(other_path, THROUGHPUT_SECONDS, connections).per_second
-    return measured
-
-
-def in_process_limit(dataset: Dataset, processes: int, seconds: float = THROUGHPUT_SECONDS) -> float:
+def in_process_limit(dataset: Dataset, processes: int, seconds: float) -> float:
     """Loops/s of `bench.inprocess`, one process per core at the same time, added up."""
     argv = [sys.executable, "-m", "bench.inprocess", "--database-url", dataset.database_url]
     argv += ["--account", dataset.account_id, "--seconds", str(seconds)]

@@ -42,6 +42,7 @@ from bench.processes import (
     free_port,
     processes,
 )
+from bench.stack import RATE_LIMIT_UNREACHED
 
 PRISM_DIR = REPO / ".bench-cache" / "prism"
 PRISM = PRISM_DIR / "node_modules" / ".bin" / "prism"
@@ -138,8 +139,10 @@ def wait_answering(target: Target, request: MixRequest) -> None:
 
 def start_targets(procs: Processes, document: Path, prefix: str) -> list[Target]:
     """Ours, Prism, and the ceiling of one uvicorn process (a fixed answer, nothing else)."""
+    # The mock has no rate limiter; the setting is the suite's, as everywhere else.
     env = clean_env(
-        RENTENGINE_RATE_LIMIT="off", RENTENGINE_DATABASE_URL=f"sqlite:///{document.parent / 'o.db'}"
+        RENTENGINE_RATE_LIMIT=RATE_LIMIT_UNREACHED,
+        RENTENGINE_DATABASE_URL=f"sqlite:///{document.parent / 'o.db'}",
     )
     ports = [free_port() for _ in range(3)]
     ours_argv = [str(RENTENGINE), "mock", "--quiet", "--host", "127.0.0.1", "--port", str(ports[0])]

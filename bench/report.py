@@ -19,7 +19,7 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 @dataclass(frozen=True)
 class Figure:
-    number: int
+    number: int | str  # "ref" for a reference line: no goal, no mark
     name: str
     goal: str
     # Per backend: the ratio and what it is a ratio of.
@@ -27,6 +27,13 @@ class Figure:
     details: dict[str, str]
     at_least: float | None = None
     at_most: float | None = None
+
+    @property
+    def reference(self) -> bool:
+        return self.at_least is None and self.at_most is None
+
+    def mark(self, backend: str) -> str:
+        return "" if self.reference else " ✓" if self.met(backend) else " ✗"
 
     def met(self, backend: str) -> bool:
         value = self.ratios[backend]
@@ -39,11 +46,8 @@ def figures_table(figures: list[Figure], backends: list[str]) -> str:
     headers = ["#", "figure", "goal", *backends]
     rows = []
     for figure in figures:
-        cells = [
-            f"**{figure.ratios[b]:.3f}** {'✓' if figure.met(b) else '✗'} ({figure.details[b]})"
-            for b in backends
-        ]
-        rows.append([str(figure.number), figure.name, figure.goal, *cells])
+        cells = [f"**{figure.ratios[b]:.3f}**{figure.mark(b)} ({figure.details[b]})" for b in backends]
+        rows.append([str(figure.number), figure.name, figure.goal or "—", *cells])
     return table(headers, rows)
 
 
@@ -81,11 +85,12 @@ def plot_latency_by_page(series: dict[str, dict[int, float]], path: Path) -> Non
     _save(fig, ax, path)
 
 
-def update_document(block: str) -> None:
-    """Replaces what lies between the bench markers of docs/performance.md with `block`."""
+def update_document(block: str, markers: tuple[str, str] = (BEGIN, END)) -> None:
+    """Replaces what lies between the `markers` (the suite's by default) of docs/performance.md."""
+    begin, end = markers
     text = DOC.read_text()
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{DOC} lacks the {BEGIN} … {END} markers")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{BEGIN}\n{block.strip()}\n{END}{tail}")
+    if begin not in text or end not in text:
+        raise SystemExit(f"{DOC} lacks the {begin} … {end} markers")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    DOC.write_text(f"{head}{begin}\n{block.strip()}\n{end}{tail}")

@@ -1,24 +1,31 @@
-"""`make bench`: the seven performance figures, each a ratio measured side by side in one run.
+"""`make bench`: the performance figures, each a ratio measured side by side in one run.
 
 Per backend (SQLite and PostgreSQL), on data made by `rentengine demo-data` (100,000 units and
 1,000,000 lockbox events in one account, plus a 10,000-event dataset for the growth figure),
-with `rentengine serve` processes (rate limit off) and wrk on loopback:
+with `rentengine serve` processes as shipped (the rate limiter on, at a rate never reached, its
+counters where `serve` puts them by default) and wrk on loopback:
 
-1. `GET /units?limit=100` requests/s ÷ Prism serving the same operation's example from our exported
-   document (best concurrency of each; both swept over the same concurrencies, alternately);
-2. the same requests/s ÷ the in-process limit (`bench.inprocess`: the same SQL and JSON in a tight
-   loop, one process per core, no HTTP);
+1. `GET /units?limit=100` requests/s of one `serve` process ÷ Prism serving the very same page as
+   its example (`bench.request_path`: every server of figures 1, 2, 8 and 9 is up at once and they
+   are measured alternately over the same concurrencies, best of each);
+2. the same requests/s ÷ a bare ASGI app on the same ASGI server reading the same stored unit forms
+   with the raw driver (`bench.bare_asgi`);
 3. p50 of `GET /lockbox_events?limit=100&page_number=9000` ÷ `page_number=0` (1M events);
 4. p50 of the events list (page 0) at 1M events ÷ at 10k events (both servers up, alternately);
 5. `POST /lockbox_events` (10 events each) requests/s with one webhook subscription ÷ with none;
 6. webhook deliveries/s to a local receiver ÷ that receiver's capacity under wrk, and the
    commit→receipt latency at 200 events/s;
-7. peak RSS of a one-process server after listing all 1M events page by page ÷ before.
+7. peak RSS of a one-process server after listing all 1M events page by page ÷ before;
+8. and 9. the rate limiter on ÷ off, one process, counters in memory (8) and in Redis (9);
+
+plus reference lines without a goal (`bench.request_path`): the in-process loop, granian ÷
+uvicorn, and `serve --workers 2`.
 
 The table is printed, written between the markers of docs/performance.md, and the plots go to
 docs/img/perf-*.png.
 
     python -m bench.suite [--backends sqlite,postgresql] [--events 1000000] [--units 100000]
+    python -m bench.request_path    # figures 1, 2, 8 and 9 alone, on 20,000 units: a few minutes
 """
 
 import argparse
@@ -28,34 +35,27 @@ import statistics
 import subprocess
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-from sqlalchemy import make_url
-
-from bench import machine
+from bench import machine, request_path
 from bench.api_figures import (
     DEEP_PAGE,
-    UNITS_PAGE,
     MemoryWalk,
-    Throughput,
     api_server,
     events_page,
-    in_process_limit,
     latency_by_page,
     memory_walk,
     p50_ms,
-    throughput_vs,
 )
-from bench.databases import BACKENDS, admin_statement, postgres_admin_url
+from bench.databases import BACKENDS, database, postgres_admin_url, redis_url
 from bench.datasets import Dataset, Sizes, load_all
-from bench.mock_vs_prism import ensure_prism, export_document
-from bench.processes import REPO, Process, ProcessError, Processes, free_port, processes
+from bench.mock_vs_prism import ensure_prism
+from bench.processes import REPO, Processes, processes
 from bench.report import IMAGES, Figure, figures_table, plot_latency_by_page, plot_throughput, update_document
+from bench.request_path import RequestPath
 from bench.stack import server_env
 from bench.webhook_delivery import DeliveryFigures, measure_delivery_figures
 
@@ -66,8 +66,7 @@ SMALL = Sizes(units=1_000, lockbox_events=10_000)
 @dataclass
 class BackendRun:
     backend: str
-    units: Throughput = field(default_factory=Throughput)
-    in_process: float = 0.0
+    request_path: RequestPath = field(default_factory=lambda: RequestPath(""))
     page_latency: dict[int, float] = field(default_factory=dict)
     deep_p50: tuple[float, float] = (0.0, 0.0)  # page 0, deep page
     growth_p50: tuple[float, float] = (0.0, 0.0)  # small, big
@@ -75,57 +74,12 @@ class BackendRun:
     delivery: DeliveryFigures | None = None
 
 
-@contextmanager
-def database(backend: str, workdir: Path, admin_url: str | None) -> Iterator[str]:
-    """A fresh database of `backend` for the run (a PostgreSQL one is dropped at the end)."""
-    name = f"rentengine_bench_{uuid.uuid4().hex[:8]}"
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / name}.db"
-        return
-    if admin_url is None:
-        raise SystemExit("PostgreSQL needs RENTENGINE_TEST_POSTGRES_URL (or run scripts/postgres-up)")
-    asyncio.run(admin_statement(admin_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(admin_statement(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def _wait_for_prism(process: Process, url: str, seconds: float = 120.0) -> None:
-    """Until Prism answers 2xx on `url` (it loads and validates the document first), bounded."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        process.check_alive()
-        try:
-            if httpx.get(url, headers={"Authorization": "Bearer x"}, timeout=2).is_success:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise ProcessError(f"Prism did not answer {url} within {seconds:.0f} s")
-
-
-@contextmanager
-def prism(procs: Processes, workdir: Path) -> Iterator[str]:
-    """Prism mocking our exported document; yields its base URL (it serves paths at the root)."""
-    document, _ = export_document(workdir)
-    port = free_port()
-    argv = [str(ensure_prism()), "mock", str(document), "--host", "127.0.0.1", "--port", str(port)]
-    process = procs.spawn("prism", [*argv, "--errors", "--verboseLevel", "warn"], dict(os.environ))
-    base = f"http://127.0.0.1:{port}"
-    _wait_for_prism(process, f"{base}/units?limit=100")
-    try:
-        yield base
-    finally:
-        process.stop()
-
-
-def measure_api(run: BackendRun, big: Dataset, small: Dataset, procs: Processes, prism_base: str) -> None:
+def measure_api(
+    run: BackendRun, big: Dataset, small: Dataset, procs: Processes, redis: str, workdir: Path
+) -> None:
+    print(f"[{run.backend}] figures 1, 2, 8 and 9: the units page and the rate limiter", flush=True)
+    run.request_path = request_path.measure(procs, big, redis, workdir)
     with api_server(procs, big, CORES, f"api-{run.backend}") as server:
-        print(f"[{run.backend}] figure 1: units throughput against Prism", flush=True)
-        run.units = throughput_vs(server, prism_base, UNITS_PAGE.removeprefix("/api/public/v1"))
-        print(f"[{run.backend}] figure 2: in-process limit", flush=True)
-        run.in_process = in_process_limit(big, CORES)
         print(f"[{run.backend}] figure 3: deep pages", flush=True)
         run.deep_p50 = (p50_ms(server, events_page(0)), p50_ms(server, events_page(DEEP_PAGE)))
         run.page_latency = latency_by_page(server)
@@ -148,10 +102,6 @@ def figures(runs: list[BackendRun]) -> list[Figure]:
     ) -> tuple[dict[str, float], dict[str, str]]:
         return {b: ratio(r) for b, r in by.items()}, {b: detail(r) for b, r in by.items()}
 
-    def peak(points: dict[int, float]) -> str:
-        best = max(points, key=lambda c: points[c])
-        return f"{points[best]:,.0f}/s at {best} conn."
-
     def memory(r: BackendRun) -> MemoryWalk:
         assert r.memory is not None
         return r.memory
@@ -163,24 +113,9 @@ def figures(runs: list[BackendRun]) -> list[Figure]:
         assert r.delivery is not None
         return r.delivery
 
+    request_figures = request_path.figures([r.request_path for r in runs])
     return [
-        Figure(
-            1,
-            "`GET /units?limit=100` req/s ÷ Prism mock",
-            "≥ 1.0",
-            *each(lambda r: r.units.ratio, lambda r: f"{peak(r.units.ours)} vs {peak(r.units.other)}"),
-            at_least=1.0,
-        ),
-        Figure(
-            2,
-            "same req/s ÷ in-process limit (no HTTP)",
-            "≥ 0.30",
-            *each(
-                lambda r: max(r.units.ours.values()) / r.in_process,
-                lambda r: f"{max(r.units.ours.values()):,.0f} vs {r.in_process:,.0f}/s on {CORES} processes",
-            ),
-            at_least=0.30,
-        ),
+        *(f for f in request_figures if f.number in (1, 2)),
         Figure(
             3,
             f"p50 page {DEEP_PAGE} ÷ page 0, 1M events",
@@ -239,6 +174,7 @@ def figures(runs: list[BackendRun]) -> list[Figure]:
             ),
             at_most=1.10,
         ),
+        *(f for f in request_figures if f.number not in (1, 2)),
     ]
 
 
@@ -246,16 +182,17 @@ def write_outputs(runs: list[BackendRun], command: str, elapsed: float) -> str:
     IMAGES.mkdir(parents=True, exist_ok=True)
     series = {}
     for run in runs:
-        series[f"rentengine, {run.backend}"] = run.units.ours
-        series[f"Prism (during the {run.backend} run)"] = run.units.other
+        for name in (request_path.OURS, request_path.BARE, request_path.PRISM_PAGE):
+            series[f"{name}, {run.backend}"] = run.request_path.curve(name)
     plot_throughput(series, IMAGES / "perf-throughput.png")
     plot_latency_by_page({run.backend: run.page_latency for run in runs}, IMAGES / "perf-deep-pages.png")
     backends = [run.backend for run in runs]
     block = "\n\n".join(
         [
-            f"Measured with `{command}` in {elapsed / 60:.1f} min on {machine.describe()}, "
-            f"load average {machine.load_average()} at the end.",
+            f"Measured with `{command}` in {elapsed / 60:.1f} min on {machine.describe()}, rentengine at "
+            f"{machine.code_version()}, load average {machine.load_average()} at the end.",
             figures_table(figures(runs), backends),
+            request_path.table([run.request_path for run in runs]),
             "![throughput](img/perf-throughput.png)\n\n![deep pages](img/perf-deep-pages.png)",
         ]
     )
@@ -276,8 +213,9 @@ def main() -> None:
     subprocess.run(["bash", str(REPO / "scripts" / "bench-tools")], check=True)
     ensure_prism()
     admin_url = postgres_admin_url(start="postgresql" in backends)
+    redis = redis_url()
     started = time.perf_counter()
-    print(f"machine: {machine.describe()}", flush=True)
+    print(f"machine: {machine.describe()}; rentengine at {machine.code_version()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="rentengine-bench-") as scratch, ExitStack() as stack:
         workdir = Path(scratch)
         procs = stack.enter_context(processes(workdir / "logs"))
@@ -290,11 +228,10 @@ def main() -> None:
         datasets = load_all(jobs, workdir / "logs")
         print(f"loaded in {(time.perf_counter() - started) / 60:.1f} min", flush=True)
         runs = []
-        prism_base = stack.enter_context(prism(procs, workdir))
         for backend in backends:
             big_data, small_data = (d for d in datasets if d.backend == backend)
             run = BackendRun(backend)
-            measure_api(run, big_data, small_data, procs, prism_base)
+            measure_api(run, big_data, small_data, procs, redis, workdir)
             print(f"[{backend}] figures 5 and 6: writes and webhook deliveries", flush=True)
             run.delivery = asyncio.run(measure_delivery_figures(backend, admin_url))
             runs.append(run)

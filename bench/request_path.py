@@ -1,0 +1,458 @@
+"""The request path of `GET /units?limit=100` and the rate limiter, each against what bounds it.
+
+Per backend, every server below is one process (except the `--workers 2` reference) on the same
+data; all are up at once and measured one after another with wrk at each concurrency of the sweep,
+in an order that rotates every round, so the noise of a shared machine falls on all of them.
+Each figure is the best requests/s of one side over the sweep ÷ the best of the other.
+
+- `rentengine serve --workers 1` with the rate limiter on (a rate never reached), its counters in
+  process memory (the default for one process): *ours*;
+- the same with its counters in Redis (`scripts/redis-up`), and with the rate limiter off: figures
+  8 and 9 are ours ÷ off and Redis ÷ off;
+- `bench.bare_asgi` on uvicorn with the flags `serve` gives it: the same stored unit forms read with
+  the raw driver, the same bytes, no framework (figure 2 is ours ÷ this);
+- Prism serving our exported document whose `GET /units` 200 example is the very page we serve
+  (figure 1 is ours ÷ Prism);
+- references, without a goal: the in-process loop (`bench.inprocess`, one process, no HTTP), the
+  bare app and serve's own app on granian (÷ the same on uvicorn), and `serve --workers 2` with its
+  default database counters.
+
+Before any load, every server's body is compared with ours: byte for byte (Prism: the same JSON).
+
+    python -m bench.request_path [--backends sqlite,postgresql] [--units 20000] [--seconds 2]
+                                 [--rounds 2] [--connections 4,16,64] [--no-write]
+
+On its own it loads a small dataset (20,000 units, no events), sweeps 4 to 64 connections with
+2-second windows (about 3 minutes per backend) and rewrites its block of docs/performance.md;
+`make bench` runs the same measurement on its big dataset (1 to 64 connections, 3 s) in the suite.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench import machine
+from bench.api_figures import API, CONCURRENCY, UNITS_PAGE, WARMUP_SECONDS, Server, in_process_limit
+from bench.databases import BACKENDS, database, postgres_admin_url, redis_url, table_rows
+from bench.datasets import Dataset, Sizes, load_all
+from bench.mock_vs_prism import ensure_prism, export_document
+from bench.processes import REPO, Process, ProcessError, Processes, free_port, processes
+from bench.report import Figure, figures_table, update_document
+from bench.stack import server_env
+from bench.wrk import run_wrk
+
+GRANIAN = Path(sys.executable).with_name("granian")
+WORKERS = 2
+QUICK_CONCURRENCY = tuple(c for c in CONCURRENCY if c > 1)
+# The targets, by the name each is printed with.
+OURS = "serve, rate limit on (memory)"
+REDIS = "serve, rate limit on (Redis)"
+OFF = "serve, rate limit off"
+BARE = "bare ASGI app, uvicorn"
+PRISM_PAGE = "Prism, same page"
+BARE_GRANIAN = "bare ASGI app, granian"
+OURS_GRANIAN = "serve's app, granian (memory)"
+SERVE_WORKERS = f"serve --workers {WORKERS} (database counters)"
+BLOCK = ("<!-- request-path:begin -->", "<!-- request-path:end -->")
+STORAGE_CHECK_SECONDS = 2.0
+COUNTERS = "rate_limit_counters"  # the database's counters, which `serve --workers N` uses by default
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    server: Server
+    path: str
+
+    def rate(self, seconds: float, connections: int) -> float:
+        """Requests/s over one wrk run; any error or non-2xx answer stops the benchmark."""
+        result = run_wrk(
+            self.server.base + self.path,
+            seconds=seconds,
+            connections=connections,
+            headers=self.server.headers,
+        )
+        if result.errors or result.non_2xx:
+            raise RuntimeError(f"{self.name}: {result.errors} errors, {result.non_2xx} non-2xx answers")
+        if not result.requests:  # wrk counts a request only once answered, and times out after 30 s
+            raise RuntimeError(f"{self.name} answered nothing in {seconds:.0f} s at {connections} conn.")
+        return result.per_second
+
+
+@dataclass
+class RequestPath:
+    """One backend's measurements: per target, per concurrency, one requests/s figure per round."""
+
+    backend: str
+    rates: dict[str, dict[int, list[float]]] = field(default_factory=dict)
+    in_process: float = 0.0
+    body_bytes: int = 0
+    prism_body_bytes: int = 0
+    # Per limited server, why its counters were not where it was told to keep them (if they were not).
+    storage_notes: dict[str, str] = field(default_factory=dict)
+
+    def best(self, name: str) -> float:
+        return max(max(rounds) for rounds in self.rates[name].values())
+
+    def curve(self, name: str) -> dict[int, float]:
+        return {connections: max(rounds) for connections, rounds in self.rates[name].items()}
+
+    def peak(self, name: str) -> str:
+        curve = self.curve(name)
+        best = max(curve, key=lambda c: curve[c])
+        return f"{curve[best]:,.0f}/s at {best} conn."
+
+    def ratio(self, name: str, other: str) -> float:
+        return self.best(name) / self.best(other)
+
+
+def _wait_for_prism(process: Process, url: str, seconds: float = 120.0) -> None:
+    """Until Prism answers 2xx on `url` (it loads and validates the document first), bounded."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        process.check_alive()
+        try:
+            if httpx.get(url, headers={"Authorization": "Bearer x"}, timeout=5).is_success:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise ProcessError(f"Prism did not answer {url} within {seconds:.0f} s")
+
+
+@contextmanager
+def prism_serving(procs: Processes, folder: Path, page: bytes, name: str) -> Iterator[str]:
+    """Prism on our exported document, the `GET /units` 200 example replaced by `page`; its base URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path, document = export_document(folder)
+    content = document["paths"]["/units"]["get"]["responses"]["200"]["content"]["application/json"]
+    content.pop("examples", None)
+    content["example"] = json.loads(page)
+    path.write_text(json.dumps(document))
+    port = free_port()
+    argv = [str(ensure_prism()), "mock", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    # Static examples, request violations answered as errors, no log line per request.
+    process = procs.spawn(name, [*argv, "--errors", "--verboseLevel", "warn"], os.environ.copy())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_prism(process, f"{base}/units?limit=100")
+        yield base
+    finally:
+        process.stop()
+
+
+def _serve(procs: Processes, name: str, env: dict[str, str], workers: int = 1) -> tuple[Process, str]:
+    port = free_port()
+    argv = ["serve", "--no-worker", "--no-access-log", "--port", str(port), "--workers", str(workers)]
+    process = procs.spawn(name, [str(Path(sys.executable).with_name("rentengine")), *argv], env)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _granian(
+    procs: Processes, name: str, app: str, env: dict[str, str], factory: bool
+) -> tuple[Process, str]:
+    """One granian worker with the ASGI interface, uvloop and HTTP/1.1, like uvicorn here."""
+    port = free_port()
+    argv = [str(GRANIAN), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", "1", "--loop", "uvloop", "--http", "1", "--no-access-log"]
+    argv += ["--factory", app] if factory else [app]
+    return procs.spawn(name, argv, env), f"http://127.0.0.1:{port}"
+
+
+def _started(process: Process, base: str, health: str) -> str:
+    process.wait_http(base + health, timeout=300)  # a first start on 100k units stores their forms
+    return base
+
+
+@contextmanager
+def targets(procs: Processes, dataset: Dataset, redis: str, folder: Path) -> Iterator[list[Target]]:
+    """Every server of the comparison, up and answering, each with the path it is loaded on."""
+    from rentengine.app import DELIVERY_WORKER_ENV
+
+    env = dataset.env
+    memory = {**env, "RENTENGINE_RATE_LIMIT_STORAGE": "memory"}
+    tag = dataset.backend
+    # The first start migrates and rebuilds stale unit forms: alone, before the others start.
+    ours = _serve(procs, f"serve-memory-{tag}", memory)
+    _started(*ours, "/healthz")
+    servers = {
+        OURS: ours,
+        REDIS: _serve(procs, f"serve-redis-{tag}", {**env, "RENTENGINE_RATE_LIMIT_STORAGE": redis}),
+        OFF: _serve(procs, f"serve-off-{tag}", {**env, "RENTENGINE_RATE_LIMIT": "off"}),
+        SERVE_WORKERS: _serve(procs, f"serve-workers-{tag}", env, WORKERS),
+        OURS_GRANIAN: _granian(
+            procs,
+            f"granian-app-{tag}",
+            "rentengine.app:serve_app",
+            {**memory, DELIVERY_WORKER_ENV: "0"},
+            True,
+        ),
+    }
+    bare_env = {
+        **env,
+        "BENCH_BARE_DATABASE_URL": dataset.database_url,
+        "BENCH_BARE_ACCOUNT": dataset.account_id,
+    }
+    bare_port = free_port()
+    bare_argv = [sys.executable, "-m", "bench.bare_asgi", "--port", str(bare_port)]
+    bare = {
+        BARE: (procs.spawn(f"bare-uvicorn-{tag}", bare_argv, bare_env), f"http://127.0.0.1:{bare_port}"),
+        BARE_GRANIAN: _granian(procs, f"bare-granian-{tag}", "bench.bare_asgi:app", bare_env, False),
+    }
+    found: list[Target] = []
+    for name, (process, base) in servers.items():
+        found.append(
+            Target(name, Server(process, _started(process, base, "/healthz"), dataset.token), UNITS_PAGE)
+        )
+    for name, (process, base) in bare.items():
+        found.append(Target(name, Server(process, _started(process, base, "/"), dataset.token), UNITS_PAGE))
+    page = httpx.get(found[0].server.base + UNITS_PAGE, headers=found[0].server.headers, timeout=30).content
+    try:
+        with prism_serving(procs, folder / f"prism-{tag}", page, f"prism-{tag}") as prism_base:
+            prism = Server(found[0].server.process, prism_base, dataset.token)
+            yield [*found, Target(PRISM_PAGE, prism, UNITS_PAGE.removeprefix(API))]
+    finally:
+        for process, _ in [*servers.values(), *bare.values()]:
+            process.stop()
+
+
+def check_bodies(run: RequestPath, found: list[Target], redis: str, database_url: str) -> None:
+    """Every target answers ours byte for byte (Prism: the same JSON); the limiter is on where it should."""
+    by = {t.name: t for t in found}
+
+    def get(name: str) -> httpx.Response:
+        target = by[name]
+        response = httpx.get(target.server.base + target.path, headers=target.server.headers, timeout=30)
+        if response.status_code != 200:
+            raise RuntimeError(f"{name}: {response.status_code} {response.text[:200]}")
+        return response
+
+    ours = get(OURS)
+    run.body_bytes = len(ours.content)
+    for name in (OFF, BARE, BARE_GRANIAN):
+        _same_page(name, get(name).content, ours.content)
+    prism = get(PRISM_PAGE)
+    run.prism_body_bytes = len(prism.content)
+    if prism.json() != ours.json():
+        raise RuntimeError(f"Prism's page ({len(prism.content)} bytes) is not ours ({run.body_bytes} bytes)")
+    if "x-ratelimit-limit" in get(OFF).headers:
+        raise RuntimeError(f"{OFF}: answers with X-Ratelimit-Limit, so the rate limiter is on")
+    # Each limited server's first requests: its counters must show up where it was told to keep them
+    # and nowhere else (a server that ignores the setting keeps them in the database).
+    for name in (OURS, OURS_GRANIAN, REDIS):
+        counters, keys = asyncio.run(table_rows(database_url, COUNTERS)), _redis_keys(redis)
+        response = get(name)
+        _same_page(name, response.content, ours.content)
+        if "x-ratelimit-limit" not in response.headers:
+            raise RuntimeError(f"{name}: no X-Ratelimit-Limit header, so the rate limiter is not on")
+        # A counter may be written after the answer: look for a while before concluding.
+        in_redis, in_database = False, False
+        deadline = time.monotonic() + STORAGE_CHECK_SECONDS
+        while time.monotonic() < deadline and not in_database and not (name == REDIS and in_redis):
+            in_database = asyncio.run(table_rows(database_url, COUNTERS)) != counters
+            in_redis = bool(_redis_keys(redis) - keys)
+            time.sleep(0.1)
+        if in_database:
+            run.storage_notes[name] = "its counters went to the database: the storage setting was ignored"
+        elif name == REDIS and not in_redis:
+            run.storage_notes[name] = "no counter appeared in Redis: the storage setting was ignored"
+    for name, note in run.storage_notes.items():
+        print(f"[{run.backend}] warning: {name}: {note}", flush=True)
+    _same_page(SERVE_WORKERS, get(SERVE_WORKERS).content, ours.content)
+
+
+def _same_page(name: str, body: bytes, ours: bytes) -> None:
+    if body != ours:
+        raise RuntimeError(f"{name} answers {len(body)} bytes, ours {len(ours)}: not the same page")
+
+
+def _redis_keys(url: str) -> set[bytes]:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return set(client.scan_iter(count=1000))
+    finally:
+        client.close()
+
+
+def sweep(
+    run: RequestPath, found: list[Target], connections: tuple[int, ...], rounds: int, seconds: float
+) -> None:
+    """Every target at every concurrency, `rounds` times, in an order that rotates each round."""
+    for target in found:  # once each, at the sweep's top concurrency: pools and caches filled
+        run.rates[target.name] = {c: [] for c in connections}
+        target.rate(WARMUP_SECONDS, max(connections))
+    turn = 0
+    for c in connections:
+        for _ in range(rounds):
+            order = found[turn % len(found) :] + found[: turn % len(found)]
+            turn += 1
+            for target in order:
+                run.rates[target.name][c].append(target.rate(seconds, c))
+            line = ", ".join(f"{t.name} {run.rates[t.name][c][-1]:,.0f}" for t in found)
+            print(f"[{run.backend}] {c} conn.: {line}", flush=True)
+
+
+def measure(
+    procs: Processes,
+    dataset: Dataset,
+    redis: str,
+    folder: Path,
+    *,
+    connections: tuple[int, ...] = CONCURRENCY,
+    rounds: int = 2,
+    seconds: float = 3.0,
+) -> RequestPath:
+    run = RequestPath(dataset.backend)
+    with targets(procs, dataset, redis, folder) as found:
+        check_bodies(run, found, redis, dataset.database_url)
+        sweep(run, found, connections, rounds, seconds)
+    run.in_process = in_process_limit(dataset, 1, seconds)
+    return run
+
+
+def figures(runs: list[RequestPath]) -> list[Figure]:
+    """Figures 1, 2, 8 and 9, then the references (no goal)."""
+
+    def each(ours: str, other: str) -> tuple[dict[str, float], dict[str, str]]:
+        def detail(r: RequestPath) -> str:
+            text = f"{r.peak(ours)} vs {r.peak(other)}"
+            return f"{text}; {r.storage_notes[ours]}" if ours in r.storage_notes else text
+
+        return {r.backend: r.ratio(ours, other) for r in runs}, {r.backend: detail(r) for r in runs}
+
+    def in_process(r: RequestPath) -> str:
+        return f"{r.best(OURS):,.0f} vs {r.in_process:,.0f}/s"
+
+    return [
+        Figure(
+            1,
+            "`GET /units?limit=100` req/s, one `serve` process ÷ Prism serving the same page",
+            "≥ 3",
+            *each(OURS, PRISM_PAGE),
+            at_least=3.0,
+        ),
+        Figure(
+            2,
+            "same req/s ÷ bare ASGI app (raw driver, same bytes, uvicorn)",
+            "≥ 0.25",
+            *each(OURS, BARE),
+            at_least=0.25,
+        ),
+        Figure(
+            8,
+            "rate limiter on, memory counters ÷ off (one process)",
+            "≥ 0.95",
+            *each(OURS, OFF),
+            at_least=0.95,
+        ),
+        Figure(
+            9,
+            "rate limiter on, Redis counters ÷ off (one process)",
+            "≥ 0.85",
+            *each(REDIS, OFF),
+            at_least=0.85,
+        ),
+        Figure(
+            "ref",
+            "same req/s ÷ in-process loop (same SQL and JSON, no HTTP, one process)",
+            "",
+            {r.backend: r.best(OURS) / r.in_process for r in runs},
+            {r.backend: in_process(r) for r in runs},
+        ),
+        Figure("ref", "bare ASGI app: granian ÷ uvicorn", "", *each(BARE_GRANIAN, BARE)),
+        Figure("ref", "serve's app: granian ÷ uvicorn (memory counters)", "", *each(OURS_GRANIAN, OURS)),
+        Figure(
+            "ref",
+            f"`serve --workers {WORKERS}` (database counters) ÷ one process",
+            "",
+            *each(SERVE_WORKERS, OURS),
+        ),
+    ]
+
+
+def table(runs: list[RequestPath]) -> str:
+    """Every target's best requests/s per backend, the rows the figures are ratios of."""
+    from bench.counting import table as markdown
+
+    names = list(runs[0].rates)
+    rows = [[name, *(r.peak(name) for r in runs)] for name in names]
+    rows.append(["in-process loop (one process)", *(f"{r.in_process:,.0f}/s" for r in runs)])
+    return markdown(["server", *(r.backend for r in runs)], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--units", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=2.0, help="measured window of each wrk run")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the targets at each concurrency")
+    # One connection is never any server's best here; `make bench` sweeps it too.
+    parser.add_argument("--connections", default=",".join(map(str, QUICK_CONCURRENCY)))
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/performance.md alone")
+    args = parser.parse_args()
+    backends = args.backends.split(",")
+    connections = tuple(int(c) for c in args.connections.split(","))
+    subprocess.run(["bash", str(REPO / "scripts" / "bench-tools")], check=True)
+    ensure_prism()
+    admin_url = postgres_admin_url(start="postgresql" in backends)
+    redis = redis_url()
+    started = time.perf_counter()
+    print(f"machine: {machine.describe()}; rentengine at {machine.code_version()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="rentengine-request-path-") as scratch, ExitStack() as stack:
+        workdir = Path(scratch)
+        procs = stack.enter_context(processes(workdir / "logs"))
+        sizes = Sizes(units=args.units, lockbox_events=0)
+        jobs = [
+            (b, server_env(stack.enter_context(database(b, workdir, admin_url))), sizes) for b in backends
+        ]
+        datasets = load_all(jobs, workdir / "logs")
+        print(f"loaded {sizes.label} in {time.perf_counter() - started:.0f} s", flush=True)
+        runs = [
+            measure(
+                procs, d, redis, workdir, connections=connections, rounds=args.rounds, seconds=args.seconds
+            )
+            for d in datasets
+        ]
+    elapsed = time.perf_counter() - started
+    block = report(runs, command(), elapsed)
+    print(block)
+    if not args.no_write:
+        update_document(block, BLOCK)
+
+
+def command() -> str:
+    return shlex.join(["python", "-m", "bench.request_path", *(a for a in sys.argv[1:] if a != "--no-write")])
+
+
+def report(runs: list[RequestPath], command: str, elapsed: float) -> str:
+    backends = [r.backend for r in runs]
+    return "\n\n".join(
+        [
+            f"Measured with `{command}` in {elapsed / 60:.1f} min on {machine.describe()}, rentengine at "
+            f"{machine.code_version()}, load average {machine.load_average()} at the end. Page body "
+            + ", ".join(f"{r.backend} {r.body_bytes:,} bytes (Prism {r.prism_body_bytes:,})" for r in runs)
+            + ".",
+            figures_table(figures(runs), backends),
+            table(runs),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()
