@@ -195,10 +195,8 @@ async def deliveries_page(
     try:
         filters, query = parse_filters(params)
     except FilterError as exc:
-        filters = typed_filters(params)
-        return page.render(
-            "webhooks_deliveries.html", 400, error=str(exc), filters=filters, rows=[], **context
-        )
+        context["error"] = str(exc)
+        return page.render("webhooks_deliveries.html", 400, filters=typed_filters(params), rows=[], **context)
     records = await service.list_deliveries(page.session, caller, webhook_id, query)
     more = len(records) == PAGE_SIZE and filters.page < LAST_PAGE
     return page.render(
@@ -217,11 +215,22 @@ async def webhook_deliveries(page: PortalPage, webhook_id: uuid.UUID) -> HTMLRes
     return await deliveries_page(page, webhook_id, page.request.query_params.multi_items())
 
 
+def back_to(raw: str) -> list[tuple[str, str]]:
+    """The filtered view a redeliver form came from: only the page's own parameters, and only when
+    they are valid (a crafted or stale value leads back to the unfiltered page)."""
+    back = [(k, v) for k, v in parse_qsl(raw) if k in ("status", "after", "before", "page")]
+    try:
+        parse_filters(back)
+    except FilterError:
+        return []
+    return back
+
+
 @router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", response_model=None)
 async def redeliver(page: PortalPage, webhook_id: uuid.UUID, delivery_id: uuid.UUID) -> Response:
     form = await page.check_csrf()
     # Back to the same filtered view; re-encoded so that only our own page's parameters survive.
-    back = [(k, v) for k, v in parse_qsl(form.get("back", "")) if k in ("status", "after", "before", "page")]
+    back = back_to(form.get("back", ""))
     try:
         record = await deliveries.redeliver(page.session, caller_of(page), delivery_id)
     except NotFound:
