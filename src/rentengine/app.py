@@ -17,6 +17,7 @@ from rentengine.openapi import install_openapi, operation_id
 from rentengine.portal.routes import mount_portal
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
+from rentengine.units.fastlane import UnitPages
 from rentengine.webhooks.metrics import WebhookMetrics
 from rentengine.webhooks.worker import DeliveryWorker
 
@@ -77,6 +78,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
 
     app.add_middleware(NulGuard, prefix=API_PREFIX)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, prefix=API_PREFIX)
+    # The simple `GET /units` pages skip the framework; inside the header middleware, like the routes.
+    app.add_middleware(UnitPages)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(KeyUsageWriter)
     return app

@@ -92,6 +92,9 @@ async def _refresh_unit_wires(settings: Settings) -> None:
 
 # How long `serve` waits for each of its processes to start answering.
 STARTUP_SECONDS = 60
+# Longer than clients keep an idle connection (httpx 5 s, browsers ~60 s, load balancers 60 s): the
+# client, not the server, closes an idle one, so a request sent just as it expires is never dropped.
+KEEP_ALIVE_SECONDS = 75
 
 
 @main.command()
@@ -151,6 +154,7 @@ def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, acces
         log_level="info",
         access_log=access_log,
         proxy_headers=True,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # A process busy importing the app on a loaded machine is not a hung one.
         timeout_worker_healthcheck=STARTUP_SECONDS,
     )

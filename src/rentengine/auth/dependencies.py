@@ -8,6 +8,7 @@ after the response, when the request's connection is back in the pool (`KeyUsage
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -32,33 +33,50 @@ TOUCH_STATE_KEY = "rentengine.touch_key"
 _bearer = HTTPBearer(auto_error=False, description="An API key created in the portal or with the CLI.")
 
 
-async def _rate_limit(request: Request, runtime: Runtime, key_id: uuid.UUID) -> None:
+KeyLookup = Callable[[str], Awaitable[repository.LiveKey | None]]
+
+
+async def admit(runtime: Runtime, scope: Scope, token: str, lookup: KeyLookup) -> repository.LiveKey:
+    """The live key behind a Bearer token, its request counted against the key's rate limit.
+
+    Raises `Unauthorized` or `TooManyRequests`. A token verified moments ago is answered by the
+    verified-key cache; otherwise its signature is checked and the hit counted before `lookup` reads
+    the key from the database, so the limiter never runs while the request holds a connection.
+    """
+    digest = token_digest(token)
+    key = runtime.verified_keys.get(digest)
+    if key is not None:
+        await _rate_limit(scope, runtime, key.id)
+    else:
+        key = await _verify(runtime, scope, token, digest, lookup)
+    if runtime.verified_keys.touch_due(key, utc_now()):
+        scope.setdefault("state", {})[TOUCH_STATE_KEY] = key.id
+    return key
+
+
+async def _verify(
+    runtime: Runtime, scope: Scope, token: str, digest: str, lookup: KeyLookup
+) -> repository.LiveKey:
+    claims = read_token(runtime.settings.secret_key, token)
+    if claims is None:
+        raise Unauthorized()
+    # Signed by this server, the claims' key id is genuine before the database says it is still live.
+    await _rate_limit(scope, runtime, claims.key_id)
+    key = await lookup(digest)
+    if key is None or key.id != claims.key_id or key.user_id != claims.user_id:
+        raise Unauthorized()
+    runtime.verified_keys.put(digest, key)
+    return key
+
+
+async def _rate_limit(scope: Scope, runtime: Runtime, key_id: uuid.UUID) -> None:
     if runtime.rate_limiter is None:
         return
     state = await runtime.rate_limiter.hit(f"key:{key_id}")
     # Added to every response of this request (errors included) by the rate-limit header middleware.
-    remember_headers(request.scope, state.headers())
+    remember_headers(scope, state.headers())
     if not state.allowed:
         raise TooManyRequests(retry_after=state.reset_seconds)
-
-
-async def _live_key(
-    request: Request, runtime: Runtime, session: RequestSession, token: str
-) -> repository.LiveKey | None:
-    digest = token_digest(token)
-    key = runtime.verified_keys.get(digest)
-    if key is not None:
-        return key
-    if request.method in READ_METHODS:
-        # A read request's own transaction: one connection and one snapshot for the whole request.
-        key = await repository.live_key_by_hash(session, digest)
-    else:
-        # A short read of its own, finished before the request's write transaction takes any lock.
-        async with runtime.db.transaction(writes=False) as own:
-            key = await repository.live_key_by_hash(own, digest)
-    if key is not None:
-        runtime.verified_keys.put(digest, key)
-    return key
 
 
 async def current_principal(
@@ -69,17 +87,24 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     runtime = runtime_of(request)
-    claims = read_token(runtime.settings.secret_key, credentials.credentials)
-    if claims is None:
-        raise Unauthorized()
-    # The claims are signed by this server, so their key id is genuine even before the database says
-    # whether the key is still live; counting now keeps the limiter off the request's connection.
-    await _rate_limit(request, runtime, claims.key_id)
-    key = await _live_key(request, runtime, session, credentials.credentials)
-    if key is None or key.id != claims.key_id or key.user_id != claims.user_id:
-        raise Unauthorized()
-    if runtime.verified_keys.touch_due(key, utc_now()):
-        request.scope.setdefault("state", {})[TOUCH_STATE_KEY] = key.id
+
+    async def lookup(digest: str) -> repository.LiveKey | None:
+        if request.method in READ_METHODS:
+            # A read request's own transaction: one connection and one snapshot for the whole request.
+            return await repository.live_key_by_hash(session, digest)
+        return await read_live_key(runtime, digest)
+
+    key = await admit(runtime, request.scope, credentials.credentials, lookup)
+    return principal_of(key)
+
+
+async def read_live_key(runtime: Runtime, digest: str) -> repository.LiveKey | None:
+    """The key in a short read of its own (finished before a write transaction takes any lock)."""
+    async with runtime.db.transaction(writes=False) as session:
+        return await repository.live_key_by_hash(session, digest)
+
+
+def principal_of(key: repository.LiveKey) -> Principal:
     return Principal(user_id=key.user_id, api_key_id=key.id, account_ids=key.account_ids)
 
 
