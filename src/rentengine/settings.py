@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     env: Environment = Environment.development
     database_url: str = "sqlite:///./rentengine.db"
     secret_key: str = Field(default=DEVELOPMENT_SECRET_KEY, repr=False)
+    # Encrypts stored webhook secrets: base64 of 32 bytes, comma-separated for a rotation (the first
+    # encrypts). Empty: a key derived from secret_key, so changing that needs a re-encryption.
+    data_encryption_key: str = Field(default="", repr=False)
     # A `limits` rate string ("30/5seconds"), or "off".
     rate_limit: str = "30/5seconds"
     # Where rate-limit counters live: "" picks for the deployment (process memory for one process,

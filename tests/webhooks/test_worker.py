@@ -29,6 +29,7 @@ from rentengine.kit.ids import new_uuid
 from rentengine.runtime import Runtime
 from rentengine.webhooks.delivery_service import claim_due
 from rentengine.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from rentengine.webhooks.secrets import keyring_of, seal_signing_secret
 from rentengine.webhooks.signing import new_signing_secret
 from rentengine.webhooks.worker import LISTEN_APPLICATION_NAME, DeliveryWorker
 from tests.conftest import TEST_SECRET, make_settings
@@ -46,6 +47,9 @@ from tests.webhooks.receiver import (
 )
 
 RENTENGINE = Path(sys.executable).with_name("rentengine")
+# The keyring of every runtime here (they share the test secret key): rows written straight into the
+# table are encrypted with it, as the service would.
+KEYRING = keyring_of(make_settings("sqlite:///unused.db"))
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +72,15 @@ async def make_subscription(
     db: Database, account_id: uuid.UUID, url: str, **fields: Any
 ) -> WebhookSubscription:
     now = utc_now()
+    webhook_id = new_uuid()
     values: dict[str, Any] = {
-        "id": new_uuid(),
+        "id": webhook_id,
         "account_id": account_id,
         "url": url,
         "tables": ["units"],
         "event_types": ["INSERT", "UPDATE", "DELETE"],
-        "api_key": None,
-        "signing_secret": new_signing_secret(),
+        "api_key_sealed": None,
+        "signing_secret_sealed": seal_signing_secret(KEYRING, webhook_id, new_signing_secret()),
         "enabled": True,
         "created_at": now,
         "updated_at": now,
@@ -116,7 +121,7 @@ async def test_concurrent_claims_share_nothing_and_miss_nothing(hooks: Runtime, 
 
     async def claim(name: str) -> list[uuid.UUID]:
         async with hooks.db.transaction() as session:
-            return [job.id for job in await claim_due(session, name, 15, 60)]
+            return [job.id for job in await claim_due(session, name, 15, 60, KEYRING)]
 
     batches = await asyncio.gather(*(claim(f"worker-{n}") for n in range(4)))
     claimed = [job_id for batch in batches for job_id in batch]
@@ -138,7 +143,7 @@ async def test_a_claim_cancels_deliveries_of_disabled_or_deleted_subscriptions(
         (await session.get_one(WebhookSubscription, disabled.id)).enabled = False
         (await session.get_one(WebhookSubscription, deleted.id)).deleted_at = utc_now()
     async with hooks.db.transaction() as session:
-        assert await claim_due(session, "worker", 10, 60) == []
+        assert await claim_due(session, "worker", 10, 60, KEYRING) == []
     for subscription in (disabled, deleted):
         assert [row.status for row in await rows_of(hooks.db, subscription.id)] == ["cancelled"]
 
@@ -151,7 +156,7 @@ async def test_a_killed_workers_lease_runs_out_and_another_worker_delivers(
     await emit(hooks.db, owner.account_id)
     killed = DeliveryWorker(settings, hooks.db)  # claims, then never reports back
     async with hooks.db.transaction() as session:
-        [job] = await claim_due(session, killed.name, 10, settings.webhook_lease_seconds)
+        [job] = await claim_due(session, killed.name, 10, settings.webhook_lease_seconds, KEYRING)
     claimed_at = time.monotonic()
     async with running_worker(settings, hooks.db) as survivor:
         [request] = await receiver.wait_for(1)

@@ -27,6 +27,7 @@ from rentengine.webhooks import repository, service
 from rentengine.webhooks.delivery_endpoints import send_test_delivery
 from rentengine.webhooks.models import WebhookSubscription
 from rentengine.webhooks.schemas import EVENT_TYPES, WEBHOOK_TABLES, WebhookUpsert
+from rentengine.webhooks.secrets import keyring_of, signing_secret_of
 
 router = APIRouter()
 
@@ -108,7 +109,7 @@ def hook_view(row: WebhookSubscription, accounts: dict[uuid.UUID, str]) -> Hook:
         tables=list(row.tables),
         event_types=list(row.event_types),
         enabled=row.enabled,
-        has_api_key=row.api_key is not None,
+        has_api_key=row.api_key_sealed is not None,
         created=created[:16].replace("T", " "),
         created_at=created,
     )
@@ -159,11 +160,16 @@ def upsert_body(form: WebhookForm, webhook_id: uuid.UUID | None) -> dict[str, An
 
 async def save(page: Page, body: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Detail]]:
     """Upserts through the service: the record, or the details of why it was refused."""
-    allow_private = page.runtime.settings.webhook_allow_private_targets
+    settings = page.runtime.settings
     try:
         upsert = WebhookUpsert.model_validate(body)
         record, _ = await service.upsert_subscription(
-            page.session, caller_of(page), page.actor, upsert, allow_private
+            page.session,
+            caller_of(page),
+            page.actor,
+            upsert,
+            settings.webhook_allow_private_targets,
+            keyring_of(settings),
         )
     except ValidationError as exc:
         return None, translate_errors(exc.errors(), located=False)
@@ -287,7 +293,8 @@ async def reveal_secret(page: PortalPage, webhook_id: uuid.UUID) -> HTMLResponse
     if row is None:
         return not_found(page)
     hook = hook_view(row, await account_names(page))
-    return await _form_page(page, 200, _form_of(row), hook, secret=row.signing_secret)
+    secret = signing_secret_of(keyring_of(page.runtime.settings), row)
+    return await _form_page(page, 200, _form_of(row), hook, secret=secret)
 
 
 @router.post("/webhooks/{webhook_id}/enabled", response_model=None)

@@ -15,6 +15,7 @@ from rentengine.webhooks import delivery_service as deliveries
 from rentengine.webhooks.examples import DELIVERY, json_example
 from rentengine.webhooks.metrics import WebhookMetrics
 from rentengine.webhooks.schemas import DeliveryOut
+from rentengine.webhooks.secrets import keyring_of
 from rentengine.webhooks.sender import Sender
 from rentengine.webhooks.worker import worker_name
 
@@ -104,7 +105,13 @@ async def send_test_delivery(request: Request, principal: CurrentPrincipal, webh
     document = request.app.openapi()
     async with runtime.db.transaction() as session:
         job = await deliveries.open_test_delivery(
-            session, principal, webhook_id, lambda table: example_record(document, table), owner, lease
+            session,
+            principal,
+            webhook_id,
+            lambda table: example_record(document, table),
+            owner,
+            lease,
+            keyring_of(settings),
         )
     async with Sender.open(settings) as sender:
         result = await sender.attempt(job.target, job.event_id, job.payload, test=True)

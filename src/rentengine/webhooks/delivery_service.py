@@ -5,6 +5,7 @@ delivery's new state and, after a 410, the disabled subscription and its cancell
 commits or rolls back as a whole.
 """
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from rentengine.changes.types import Change, ChangeType, Record
 from rentengine.db.session import WAKE_DELIVERY_WORKER
 from rentengine.errors import Conflict, NotFound, detail
 from rentengine.kit.clock import utc_now
+from rentengine.kit.encryption import Keyring, SealError
 from rentengine.kit.ids import new_uuid
 from rentengine.webhooks.models import (
     OPEN_STATUSES,
@@ -43,9 +45,12 @@ from rentengine.webhooks.models import (
 from rentengine.webhooks.outbox import NOTIFY_CHANNEL, new_event_id
 from rentengine.webhooks.payload import payload_of
 from rentengine.webhooks.retry import next_delay
+from rentengine.webhooks.secrets import api_key_of, open_api_key, open_signing_secret, signing_secret_of
 from rentengine.webhooks.sender import AttemptResult, Target
 from rentengine.webhooks.service import Caller, visible_subscription
 from rentengine.webhooks.wire import delivery_to_wire
+
+log = logging.getLogger(__name__)
 
 D = WebhookDelivery
 S = WebhookSubscription
@@ -55,8 +60,8 @@ SUBSCRIPTIONS = cast(Table, WebhookSubscription.__table__)
 _TARGETS = select(
     SUBSCRIPTIONS.c.id,
     SUBSCRIPTIONS.c.url,
-    SUBSCRIPTIONS.c.api_key,
-    SUBSCRIPTIONS.c.signing_secret,
+    SUBSCRIPTIONS.c.api_key_sealed,
+    SUBSCRIPTIONS.c.signing_secret_sealed,
     SUBSCRIPTIONS.c.enabled,
     SUBSCRIPTIONS.c.deleted_at,
 ).where(SUBSCRIPTIONS.c.id.in_(bindparam("ids", expanding=True)))
@@ -104,12 +109,16 @@ def _due(now: datetime, limit: int, postgres: bool, status: str) -> Select[uuid.
     return due.with_for_update(skip_locked=True) if postgres else due
 
 
-async def claim_due(session: AsyncSession, owner: str, limit: int, lease_seconds: float) -> list[Job]:
+async def claim_due(
+    session: AsyncSession, owner: str, limit: int, lease_seconds: float, keyring: Keyring
+) -> list[Job]:
     """Leases up to `limit` due deliveries, one statement per open status (retries first); returns
-    those to send, oldest first.
+    those to send, oldest first, their subscriptions' secrets decrypted with `keyring`.
 
     Deliveries whose subscription was deleted, or disabled (test sends excepted), are cancelled
-    instead of being returned.
+    instead of being returned. Those of a subscription whose secrets do not decrypt (a key missing
+    from the keyring) are logged as errors and not returned: they stay leased, so they come back
+    (and are logged again) when the lease ends, and are sent by a worker that has the key.
     """
     now = utc_now()
     until = now + timedelta(seconds=lease_seconds)
@@ -130,22 +139,38 @@ async def claim_due(session: AsyncSession, owner: str, limit: int, lease_seconds
     rows = sorted(claimed, key=lambda r: (r.created_at, r.id))
     if not rows:
         return []
-    # (target, deleted, enabled) of each subscription: four columns, no ORM objects.
-    targets: dict[uuid.UUID, tuple[Target, bool, bool]] = {}
-    for sub in await session.execute(_TARGETS, {"ids": list({r.webhook_id for r in rows})}):
-        target = Target(sub.id, sub.url, sub.api_key, sub.signing_secret)
-        targets[sub.id] = target, sub.deleted_at is not None, sub.enabled
+    # The subscriptions: six columns, no ORM objects; secrets decrypted once each, when needed.
+    subscriptions = {
+        sub.id: sub for sub in await session.execute(_TARGETS, {"ids": list({r.webhook_id for r in rows})})
+    }
+    targets: dict[uuid.UUID, Target | None] = {}
     jobs: list[Job] = []
     dropped: list[uuid.UUID] = []
     for r in rows:
-        target, deleted, enabled = targets[r.webhook_id]
-        if deleted or (not enabled and not r.is_test):
+        sub = subscriptions[r.webhook_id]
+        if sub.deleted_at is not None or (not sub.enabled and not r.is_test):
             dropped.append(r.id)
+            continue
+        if sub.id not in targets:
+            targets[sub.id] = _target(sub, keyring)
+        target = targets[sub.id]
+        if target is None:
             continue
         jobs.append(Job(r.id, r.event_id, r.payload, r.attempt_count, r.created_at, r.is_test, until, target))
     if dropped:
         await _cancel(session, D.id.in_(dropped), now)
     return jobs
+
+
+def _target(sub: Any, keyring: Keyring) -> Target | None:
+    """What a send needs from the subscription row; None (logged) when its secrets do not decrypt."""
+    try:
+        api_key = open_api_key(keyring, sub.id, sub.api_key_sealed)
+        secret = open_signing_secret(keyring, sub.id, sub.signing_secret_sealed)
+    except SealError as exc:
+        log.error("webhook %s: nothing is sent, its secrets cannot be decrypted: %s", sub.id, exc)
+        return None
+    return Target(sub.id, sub.url, api_key, secret)
 
 
 async def _cancel(session: AsyncSession, which: ColumnElement[bool], now: datetime) -> None:
@@ -423,12 +448,20 @@ async def open_test_delivery(
     record_for: Callable[[str], Record],
     owner: str,
     lease: float,
+    keyring: Keyring,
 ) -> Job:
     """Writes the test delivery already leased by `owner`, so no worker sends it meanwhile.
 
     If the process dies before recording the outcome, the lease runs out and a worker sends it once.
+    Secrets that do not decrypt raise SealError before anything is written.
     """
     subscription = await visible_subscription(session, caller, webhook_id)
+    target = Target(
+        subscription.id,
+        subscription.url,
+        api_key_of(keyring, subscription),
+        signing_secret_of(keyring, subscription),
+    )
     table = subscription.tables[0]
     record = record_for(table)
     payload = payload_of(Change(table, ChangeType.INSERT, subscription.account_id, "", record, None))
@@ -452,7 +485,6 @@ async def open_test_delivery(
     )
     session.add(row)
     await session.flush()
-    target = Target(subscription.id, subscription.url, subscription.api_key, subscription.signing_secret)
     return Job(row.id, row.event_id, payload, 0, now, True, now + timedelta(seconds=lease), target)
 
 

@@ -10,6 +10,7 @@ from rentengine.runtime import runtime_of
 from rentengine.webhooks import examples as ex
 from rentengine.webhooks import repository, service
 from rentengine.webhooks.schemas import DeliveryOut, DeliveryQuery, WebhookOut, WebhookQuery, WebhookUpsert
+from rentengine.webhooks.secrets import keyring_of
 from rentengine.webhooks.wire import subscription_to_wire
 
 router = APIRouter(tags=["Webhooks"])
@@ -22,11 +23,15 @@ router = APIRouter(tags=["Webhooks"])
     responses={200: ex.json_example("The subscriptions, oldest first (a bare array)", [ex.SUBSCRIPTION])},
 )
 async def list_webhooks(
-    principal: CurrentPrincipal, session: RequestSession, query: Annotated[WebhookQuery, Query()]
+    request: Request,
+    principal: CurrentPrincipal,
+    session: RequestSession,
+    query: Annotated[WebhookQuery, Query()],
 ) -> JSONBytes:
     """Lists the webhook subscriptions of the caller's accounts (deleted ones excluded)."""
     rows = await repository.list_subscriptions(session, visible_accounts(principal, query.account_id), query)
-    return json_ok([subscription_to_wire(row) for row in rows])
+    keyring = keyring_of(runtime_of(request).settings)
+    return json_ok([subscription_to_wire(row, keyring) for row in rows])
 
 
 @router.post(
@@ -46,9 +51,14 @@ async def upsert_webhook(
     body: Annotated[WebhookUpsert, Body(openapi_examples=ex.REQUEST_EXAMPLES)],
 ) -> JSONBytes:
     """Creates a subscription (no `id`) or updates the fields sent (with `id`)."""
-    allow_private = runtime_of(request).settings.webhook_allow_private_targets
+    settings = runtime_of(request).settings
     record, created = await service.upsert_subscription(
-        session, principal, actor_of(request, principal), body, allow_private
+        session,
+        principal,
+        actor_of(request, principal),
+        body,
+        settings.webhook_allow_private_targets,
+        keyring_of(settings),
     )
     return json_ok(record, status_code=201 if created else 200)
 

@@ -29,9 +29,11 @@ class WebhookSubscription(Base):
     url: Mapped[str] = mapped_column(String(2048))
     tables: Mapped[list[str]] = mapped_column(PortableJSON)
     event_types: Mapped[list[str]] = mapped_column(PortableJSON)
-    # Sent as `X-API-Key` to the receiver, so it must be readable (it is the receiver's secret, not ours).
-    api_key: Mapped[str | None] = mapped_column(String(1024))
-    signing_secret: Mapped[str] = mapped_column(String(128))
+    # The two secrets, encrypted (see `webhooks.secrets`): read them only through it. The API key is
+    # sent as `X-API-Key` to the receiver (it is the receiver's secret, not ours), so neither can be
+    # a digest.
+    api_key_sealed: Mapped[str | None] = mapped_column(Text)
+    signing_secret_sealed: Mapped[str] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(default=True)
     # Deleted subscriptions are kept (soft delete) so that their delivery log stays until retention ends.
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)

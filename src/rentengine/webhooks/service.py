@@ -1,11 +1,12 @@
 """Subscription rules (API.md §19.4): upsert, disable, soft delete, and the delivery log.
 
 These writes are audited through the change seam with table `webhooks`, which no subscription can
-list, so they never produce webhooks themselves. The audit record masks the two secrets.
+list, so they never produce webhooks themselves. The audit record masks the two secrets, which are
+stored encrypted (`webhooks.secrets`).
 """
 
 import uuid
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,18 +14,18 @@ from rentengine.changes.seam import record_change
 from rentengine.changes.types import Actor, Change, Record
 from rentengine.errors import BadRequest, Forbidden, NotFound
 from rentengine.kit.clock import utc_now
+from rentengine.kit.encryption import Keyring
 from rentengine.kit.ids import new_uuid
 from rentengine.validation import require_fields, rule_error
 from rentengine.webhooks import repository
 from rentengine.webhooks.models import WebhookSubscription
 from rentengine.webhooks.schemas import CREATE_REQUIRED, DeliveryQuery, WebhookUpsert
+from rentengine.webhooks.secrets import environment_keyring, seal_api_key, seal_signing_secret
 from rentengine.webhooks.signing import new_signing_secret
 from rentengine.webhooks.urls import target_errors
-from rentengine.webhooks.wire import delivery_to_wire, subscription_to_wire
+from rentengine.webhooks.wire import delivery_to_wire, subscription_audit_record, subscription_to_wire
 
 AUDIT_TABLE = "webhooks"
-MASK = "[redacted]"
-_SECRET_FIELDS = ("api_key", "signing_secret")
 
 
 class Caller(Protocol):
@@ -38,11 +39,6 @@ class Operator:
 
     def can_access(self, account_id: uuid.UUID) -> bool:
         return True
-
-
-def audit_record(record: Record) -> Record:
-    """The subscription as the audit log keeps it: a secret shows only whether it is set."""
-    return {**record, **{k: MASK for k in _SECRET_FIELDS if record.get(k) is not None}}
 
 
 async def visible_subscription(
@@ -69,47 +65,70 @@ async def _check_url(body: WebhookUpsert, allow_private: bool) -> None:
 
 
 async def upsert_subscription(
-    session: AsyncSession, caller: Caller, actor: Actor, body: WebhookUpsert, allow_private: bool
+    session: AsyncSession,
+    caller: Caller,
+    actor: Actor,
+    body: WebhookUpsert,
+    allow_private: bool,
+    keyring: Keyring | None = None,
 ) -> tuple[Record, bool]:
-    """Creates or updates one subscription; returns its record and whether it was created."""
+    """Creates or updates one subscription; returns its record (secrets in plaintext) and whether it
+    was created. `keyring` encrypts the secrets: the process's; by default the environment's."""
     check_body(body)
+    keyring = keyring or environment_keyring()
     if body.id is None:
-        return await _create(session, caller, actor, body, allow_private), True
-    return await _update(session, caller, actor, body, allow_private), False
+        return await _create(session, caller, actor, body, allow_private, keyring), True
+    return await _update(session, caller, actor, body, allow_private, keyring), False
 
 
-def _sent_values(body: WebhookUpsert) -> dict[str, Any]:
-    return body.model_dump(include=body.model_fields_set - {"id", "account_id"})
+def _apply(row: WebhookSubscription, body: WebhookUpsert, keyring: Keyring) -> None:
+    """Sets the fields sent; the API key encrypted."""
+    values = body.model_dump(include=body.model_fields_set - {"id", "account_id"})
+    if "api_key" in values:
+        row.api_key_sealed = seal_api_key(keyring, row.id, values.pop("api_key"))
+    for field, value in values.items():
+        setattr(row, field, value)
 
 
 async def _create(
-    session: AsyncSession, caller: Caller, actor: Actor, body: WebhookUpsert, allow_private: bool
+    session: AsyncSession,
+    caller: Caller,
+    actor: Actor,
+    body: WebhookUpsert,
+    allow_private: bool,
+    keyring: Keyring,
 ) -> Record:
     if not caller.can_access(body.account_id):
         raise Forbidden()
     # DNS is asked before the first statement, so no database lock waits on the resolver.
     await _check_url(body, allow_private)
     now = utc_now()
+    webhook_id = new_uuid()
     row = WebhookSubscription(
-        id=new_uuid(),
+        id=webhook_id,
         account_id=body.account_id,
-        api_key=None,
+        api_key_sealed=None,
         enabled=True,
-        signing_secret=new_signing_secret(),
+        signing_secret_sealed=seal_signing_secret(keyring, webhook_id, new_signing_secret()),
         created_at=now,
         updated_at=now,
     )
-    for field, value in _sent_values(body).items():
-        setattr(row, field, value)
+    _apply(row, body, keyring)
     session.add(row)
     await session.flush()
-    record = subscription_to_wire(row)
-    await record_change(session, actor, Change.insert(AUDIT_TABLE, row.account_id, audit_record(record)))
+    record = subscription_to_wire(row, keyring)
+    change = Change.insert(AUDIT_TABLE, row.account_id, subscription_audit_record(row))
+    await record_change(session, actor, change)
     return record
 
 
 async def _update(
-    session: AsyncSession, caller: Caller, actor: Actor, body: WebhookUpsert, allow_private: bool
+    session: AsyncSession,
+    caller: Caller,
+    actor: Actor,
+    body: WebhookUpsert,
+    allow_private: bool,
+    keyring: Keyring,
 ) -> Record:
     assert body.id is not None
     if "account_id" in body.model_fields_set and not caller.can_access(body.account_id):
@@ -124,17 +143,16 @@ async def _update(
             "must be equal to the subscription's current account",
             {"allowedValue": str(row.account_id)},
         )
-    old = subscription_to_wire(row)
+    old = subscription_audit_record(row)
     now = utc_now()
-    for field, value in _sent_values(body).items():
-        setattr(row, field, value)
+    _apply(row, body, keyring)
     row.updated_at = now
     if not row.enabled:
         # Events that happened while enabled are dropped too; re-enabling backfills nothing.
         await repository.cancel_open_deliveries(session, row.id, now)
     await session.flush()
-    record = subscription_to_wire(row)
-    change = Change.update(AUDIT_TABLE, row.account_id, audit_record(record), audit_record(old))
+    record = subscription_to_wire(row, keyring)
+    change = Change.update(AUDIT_TABLE, row.account_id, subscription_audit_record(row), old)
     await record_change(session, actor, change)
     return record
 
@@ -144,12 +162,12 @@ async def delete_subscription(
 ) -> None:
     """Soft delete: the delivery log stays until retention ends; open deliveries are cancelled."""
     row = await visible_subscription(session, caller, webhook_id)
-    old = subscription_to_wire(row)
+    old = subscription_audit_record(row)
     now = utc_now()
     row.deleted_at = row.updated_at = now
     await repository.cancel_open_deliveries(session, row.id, now)
     await session.flush()
-    await record_change(session, actor, Change.delete(AUDIT_TABLE, row.account_id, audit_record(old)))
+    await record_change(session, actor, Change.delete(AUDIT_TABLE, row.account_id, old))
 
 
 async def list_deliveries(

@@ -4,19 +4,43 @@ from collections.abc import Sequence
 
 from rentengine.changes.types import Record
 from rentengine.kit.clock import isoformat_z
+from rentengine.kit.encryption import Keyring
 from rentengine.kit.jsonutil import loads
 from rentengine.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from rentengine.webhooks.secrets import api_key_of, signing_secret_of
+
+# What the audit log shows of a secret that is set.
+MASK = "[redacted]"
 
 
-def subscription_to_wire(row: WebhookSubscription) -> Record:
+def subscription_to_wire(row: WebhookSubscription, keyring: Keyring) -> Record:
+    """The API's representation, with both secrets decrypted (SealError when one does not open)."""
+    return {
+        **_fields(row),
+        "api_key": api_key_of(keyring, row),
+        "signing_secret": signing_secret_of(keyring, row),
+    }
+
+
+def subscription_audit_record(row: WebhookSubscription) -> Record:
+    """The subscription as the audit log keeps it: a secret shows only whether it is set (nothing is
+    decrypted)."""
+    return {
+        **_fields(row),
+        "api_key": None if row.api_key_sealed is None else MASK,
+        "signing_secret": MASK,
+    }
+
+
+def _fields(row: WebhookSubscription) -> Record:
     return {
         "id": str(row.id),
         "account_id": str(row.account_id),
         "url": row.url,
         "tables": list(row.tables),
         "event_types": list(row.event_types),
-        "api_key": row.api_key,
-        "signing_secret": row.signing_secret,
+        "api_key": None,
+        "signing_secret": None,
         "enabled": row.enabled,
         "created_at": isoformat_z(row.created_at),
         "updated_at": isoformat_z(row.updated_at),

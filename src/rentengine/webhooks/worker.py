@@ -44,6 +44,7 @@ from rentengine.webhooks import delivery_service as deliveries
 from rentengine.webhooks.delivery_service import Job
 from rentengine.webhooks.metrics import WebhookMetrics
 from rentengine.webhooks.outbox import NOTIFY_CHANNEL
+from rentengine.webhooks.secrets import keyring_of
 from rentengine.webhooks.sender import AttemptResult, Sender
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ class DeliveryWorker:
     ) -> None:
         self.settings = settings
         self.db = db
+        # Built now, so that a malformed RENTENGINE_DATA_ENCRYPTION_KEY stops the worker at its start.
+        self.keyring = keyring_of(settings)
         self.metrics = metrics or WebhookMetrics()
         self.name = worker_name()
         self.poll_seconds = poll_seconds
@@ -203,7 +206,7 @@ class DeliveryWorker:
         try:
             async with self.db.transaction() as session:
                 jobs = await deliveries.claim_due(
-                    session, self.name, room, self.settings.webhook_lease_seconds
+                    session, self.name, room, self.settings.webhook_lease_seconds, self.keyring
                 )
         except Exception:
             # The database may be briefly unreachable; the next poll tries again.
