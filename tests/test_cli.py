@@ -332,3 +332,42 @@ async def test_demo_data_loads_the_sizes_asked_into_a_new_account(fresh_url: str
 async def test_demo_data_into_an_unknown_account_is_refused(fresh_url: str) -> None:
     result = await cli(fresh_url, "demo-data", "--account", str(uuid.uuid4()), "--units", "1", "--quiet")
     assert_refused(result, "no such account")
+
+
+async def test_deleting_a_user_revokes_their_keys_and_is_audited(fresh_url: str) -> None:
+    first = only_uuid(await cli(fresh_url, "accounts", "create", "Acme Rentals"))
+    second = only_uuid(await cli(fresh_url, "accounts", "create", "Acme Commercial"))
+    leaving = only_uuid(
+        await cli(
+            fresh_url,
+            "users",
+            "create",
+            "leaving@example.com",
+            "--account",
+            str(first),
+            "--account",
+            str(second),
+        )
+    )
+    only_uuid(await cli(fresh_url, "users", "create", "staying@example.com", "--account", str(first)))
+    token = (
+        await cli(fresh_url, "keys", "create", "--user", "leaving@example.com", "--name", "sync")
+    ).stdout.strip()
+    staying = (
+        await cli(fresh_url, "keys", "create", "--user", "staying@example.com", "--name", "s")
+    ).stdout.strip()
+    async with api(fresh_url) as (client, _):
+        assert (await client.get("/units", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+
+    deleted = await cli(fresh_url, "users", "delete", "Leaving@Example.com")
+    assert (deleted.returncode, deleted.stdout) == (0, ""), deleted.stderr
+    assert str(leaving) in deleted.stderr
+
+    async with api(fresh_url) as (client, _):
+        response = await client.get("/units", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+        audit = await client.get("/audit_log?table=users", headers={"Authorization": f"Bearer {staying}"})
+    [entry] = audit.json()
+    assert (entry["action"], entry["record_id"], entry["account_id"]) == ("DELETE", str(leaving), str(first))
+    assert_refused(await cli(fresh_url, "keys", "list", "--user", "leaving@example.com"), "no user")
+    assert_refused(await cli(fresh_url, "users", "delete", "leaving@example.com"), "no user")

@@ -273,6 +273,22 @@ def users_set_password(email: str, password_stdin: bool) -> None:
     click.echo(f"password set for {email.strip().lower()}", err=True)
 
 
+@users.command("delete")
+@click.argument("email")
+def users_delete(email: str) -> None:
+    """Delete a user: revokes their keys, ends their portal sessions, records it in the audit log."""
+    from rentengine.portal.sessions import sign_out_everywhere
+
+    async def work(session: AsyncSession) -> uuid.UUID:
+        user = await auth.require_user(session, email)
+        await sign_out_everywhere(session, user.id)
+        await auth.delete_user(session, email)
+        return user.id
+
+    user_id = _in_transaction(work)
+    click.echo(f"deleted user {user_id} ({email.strip().lower()}); their keys are revoked", err=True)
+
+
 @main.group()
 def keys() -> None:
     """Manage API keys."""

@@ -5,11 +5,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rentengine.audit.service import write_audit_entries
 from rentengine.auth import repository
 from rentengine.auth.models import Account, ApiKey, Membership, User
 from rentengine.auth.tokens import issue_token
+from rentengine.changes.types import Actor, Change
 from rentengine.kit.clock import utc_now
 from rentengine.kit.crypto import hash_password, token_digest
 from rentengine.kit.ids import new_uuid
@@ -111,3 +114,23 @@ async def revoke_api_key(
         key.revoked_at = utc_now()
         await session.flush()
     return key
+
+
+async def delete_user(session: AsyncSession, email: str) -> User:
+    """Removes a user: their keys are revoked first, then the row with their memberships goes.
+
+    Each of their accounts' audit logs records the deletion. The caller ends their portal sessions.
+    """
+    user = await require_user(session, email)
+    account_ids = await repository.account_ids_of(session, user.id)
+    now = utc_now()
+    await session.execute(
+        update(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    record = {"id": str(user.id), "email": user.email}
+    changes = [Change.delete("users", account_id, record) for account_id in sorted(account_ids)]
+    await write_audit_entries(session, Actor(user_id=None), changes)
+    await session.execute(delete(Membership).where(Membership.user_id == user.id))
+    await session.delete(user)
+    await session.flush()
+    return user
