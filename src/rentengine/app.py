@@ -11,9 +11,10 @@ from rentengine import API_VERSION
 from rentengine.api import API_PREFIX, mount_routers
 from rentengine.auth.dependencies import KeyUsageWriter
 from rentengine.errors import install_handlers
-from rentengine.middleware import BodyGuard, RateLimitHeaders
+from rentengine.middleware import BodyGuard, RateLimitHeaders, RepeatedQueryGuard, SecurityHeaders
 from rentengine.nulguard import NulGuard
 from rentengine.openapi import install_openapi, operation_id
+from rentengine.portal.routes import PREFIX as PORTAL_PREFIX
 from rentengine.portal.routes import mount_portal
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
@@ -76,12 +77,16 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
     async def prometheus_metrics() -> Response:
         return Response(metrics.render(), media_type=metrics.content_type)
 
+    app.add_middleware(RepeatedQueryGuard, prefix=API_PREFIX)
     app.add_middleware(NulGuard, prefix=API_PREFIX)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, prefix=API_PREFIX)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, prefix=PORTAL_PREFIX, json_only=False)
     # The simple `GET /units` pages skip the framework; inside the header middleware, like the routes.
     app.add_middleware(UnitPages)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(KeyUsageWriter)
+    # Outermost: its headers go on every response, the other middleware's refusals included.
+    app.add_middleware(SecurityHeaders, public_base_url=settings.public_base_url)
     return app
 
 
