@@ -6,12 +6,14 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 from sqlalchemy.engine import Connection
 
+from rentengine.auth.ratelimit import DatabaseStore
 from rentengine.db.migrate import downgrade, upgrade
 from rentengine.db.session import create_engine
 from rentengine.models import Base
+from rentengine.runtime import Runtime
 from tests.conftest import _create_pg_database, _postgres_admin_url
 
 
@@ -47,3 +49,23 @@ async def test_upgrade_downgrade_upgrade_matches_the_models(backend: str, tmp_pa
     finally:
         if backend == "postgresql" and admin is not None:
             await _create_pg_database(admin, name, drop=True)
+
+
+async def test_the_database_rate_limit_store_counts_in_its_table(runtime: Runtime, backend: str) -> None:
+    store = DatabaseStore(runtime.db.engine)
+    key = f"test:{uuid.uuid4()}"
+    first, second = await store.incr(key, 60), await store.incr(key, 60)
+    assert (first[0], second[0]) == (1, 2)
+    assert first[1] == second[1]  # one window
+    await store.decr(key)
+    assert (await store.incr(key, 60))[0] == 2
+    async with runtime.db.transaction(writes=False) as session:
+        persistence = (
+            await session.scalar(
+                text("SELECT relpersistence::text FROM pg_class WHERE relname = 'rate_limit_counters'")
+            )
+            if backend == "postgresql"
+            else "u"  # SQLite has no unlogged tables: the migration leaves it as it is
+        )
+    # On PostgreSQL a hit does not wait for a WAL flush.
+    assert persistence == "u"
