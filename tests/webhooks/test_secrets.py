@@ -29,6 +29,9 @@ SUBSCRIPTIONS: Table = WebhookSubscription.__table__  # type: ignore[assignment]
 RECEIVER_KEY = "receiver-shared-key-5c19"
 # The dedicated key of the "other process" that seals what the main runtime cannot open.
 OTHER_KEY = new_key()
+# A rotation's old and new keys. Every key used here is known at once: a reseal pass goes over all
+# of this module's subscriptions.
+OLD_KEY, NEW_KEY = new_key(), new_key()
 
 
 @pytest.fixture(scope="module")
@@ -238,13 +241,31 @@ def test_the_keys_come_from_the_settings() -> None:
             parse_keys(bad)
 
 
+async def test_a_write_reseals_what_an_older_key_sealed(hooks: Runtime, owner: Tenant) -> None:
+    async with runtime_with(hooks, data_encryption_key=OLD_KEY) as before, api_of(before) as client:
+        created = await subscribe(client, owner, "https://8.8.8.8/hooks", enabled=False)
+    old_row = await stored_row(hooks, created["id"])
+    async with runtime_with(hooks, data_encryption_key=f"{NEW_KEY},{OLD_KEY}") as rotated:
+        async with api_of(rotated) as client:
+            body = {"id": created["id"], "tables": ["units"]}
+            assert (await client.post("/webhooks", json=body, headers=owner.headers)).status_code == 200
+        keyring = keyring_of(rotated.settings)
+    row = await stored_row(hooks, created["id"])
+    for column in ("signing_secret_sealed", "api_key_sealed"):
+        assert keyring.needs_reseal(old_row[column])
+        assert not keyring.needs_reseal(row[column])
+    async with runtime_with(hooks, data_encryption_key=NEW_KEY) as after, api_of(after) as client:
+        [listed] = (await client.get("/webhooks", headers=owner.headers)).json()
+    assert (listed["signing_secret"], listed["api_key"]) == (created["signing_secret"], RECEIVER_KEY)
+
+
 async def test_a_rotation_reseals_every_secret_with_the_new_key(hooks: Runtime, owner: Tenant) -> None:
-    first, second = new_key(), new_key()
-    async with runtime_with(hooks, data_encryption_key=first) as before, api_of(before) as client:
+    async with runtime_with(hooks, data_encryption_key=OLD_KEY) as before, api_of(before) as client:
         created = await subscribe(client, owner, "https://8.8.8.8/hooks", enabled=False)
     old_row = await stored_row(hooks, created["id"])
     # The new key first; the old one after it (and the other test's key, whose rows are here too).
-    rotated = keyring_of(settings_with(hooks.settings, data_encryption_key=f"{second},{first},{OTHER_KEY}"))
+    keys = f"{NEW_KEY},{OLD_KEY},{OTHER_KEY}"
+    rotated = keyring_of(settings_with(hooks.settings, data_encryption_key=keys))
     assert rotated.needs_reseal(old_row["signing_secret_sealed"])
     async with hooks.db.transaction() as session:
         assert await reseal(session, rotated, batch=2) >= 1
@@ -252,8 +273,8 @@ async def test_a_rotation_reseals_every_secret_with_the_new_key(hooks: Runtime, 
     assert row["signing_secret_sealed"] != old_row["signing_secret_sealed"]
     assert not rotated.needs_reseal(row["signing_secret_sealed"])
     assert not rotated.needs_reseal(row["api_key_sealed"])
-    # Now the first key can go: the second alone opens everything.
-    async with runtime_with(hooks, data_encryption_key=second) as after, api_of(after) as client:
+    # Now the old key can go: the new one alone opens everything.
+    async with runtime_with(hooks, data_encryption_key=NEW_KEY) as after, api_of(after) as client:
         listed = (await client.get("/webhooks", headers=owner.headers)).json()
     assert [(h["signing_secret"], h["api_key"]) for h in listed] == [
         (created["signing_secret"], RECEIVER_KEY)

@@ -60,6 +60,14 @@ def api_key_of(keyring: Keyring, row: WebhookSubscription) -> str | None:
     return open_api_key(keyring, row.id, row.api_key_sealed)
 
 
+def refresh(keyring: Keyring, row: WebhookSubscription) -> None:
+    """Seals again, with the keyring's first key, the row's secrets sealed with another one."""
+    if keyring.needs_reseal(row.signing_secret_sealed):
+        row.signing_secret_sealed = seal_signing_secret(keyring, row.id, signing_secret_of(keyring, row))
+    if row.api_key_sealed is not None and keyring.needs_reseal(row.api_key_sealed):
+        row.api_key_sealed = seal_api_key(keyring, row.id, api_key_of(keyring, row))
+
+
 async def reseal(session: AsyncSession, keyring: Keyring, batch: int = 500) -> int:
     """Seals again, with the keyring's first key, every secret sealed with another one (a key
     rotation's last step); returns how many subscriptions changed. Raises SealError, changing

@@ -20,7 +20,7 @@ from rentengine.validation import require_fields, rule_error
 from rentengine.webhooks import repository
 from rentengine.webhooks.models import WebhookSubscription
 from rentengine.webhooks.schemas import CREATE_REQUIRED, DeliveryQuery, WebhookUpsert
-from rentengine.webhooks.secrets import environment_keyring, seal_api_key, seal_signing_secret
+from rentengine.webhooks.secrets import environment_keyring, refresh, seal_api_key, seal_signing_secret
 from rentengine.webhooks.signing import new_signing_secret
 from rentengine.webhooks.urls import target_errors
 from rentengine.webhooks.wire import delivery_to_wire, subscription_audit_record, subscription_to_wire
@@ -146,6 +146,7 @@ async def _update(
     old = subscription_audit_record(row)
     now = utc_now()
     _apply(row, body, keyring)
+    refresh(keyring, row)  # a key rotation: what an older key sealed moves to the current one
     row.updated_at = now
     if not row.enabled:
         # Events that happened while enabled are dropped too; re-enabling backfills nothing.
