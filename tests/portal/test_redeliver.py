@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import APIResponse
 
 from tests.conftest import BACKENDS
 from tests.factories import property_body
@@ -87,8 +88,8 @@ async def test_a_crafted_back_value_leads_to_the_plain_deliveries_page(
     await portal.goto(page)
     csrf_token = await portal.page.locator("input[name=csrf_token]").first.input_value()
 
-    async def redeliver(delivery_id: str) -> Any:
-        form = {"csrf_token": csrf_token, "back": back}
+    async def redeliver(delivery_id: str) -> APIResponse:
+        form: dict[str, str | float | bool] = {"csrf_token": csrf_token, "back": back}
         return await portal.page.request.post(
             portal.server.url(f"{page}/{delivery_id}/redeliver"), form=form, max_redirects=0
         )
