@@ -207,7 +207,9 @@ class RateLimiter:
 class ApiRateLimiter(RateLimiter):
     """The per-key API limit. A store that fails (Redis down) lets requests through, and says so."""
 
-    _last_warning = 0.0
+    def __init__(self, store: CounterStore, rate: str) -> None:
+        super().__init__(store, rate)
+        self._last_warning = -math.inf
 
     async def hit(self, identity: str) -> WindowState:
         try:
@@ -219,6 +221,6 @@ class ApiRateLimiter(RateLimiter):
 
     def _warn(self, exc: Exception) -> None:
         now = time.monotonic()
-        if now - ApiRateLimiter._last_warning >= 10:
-            ApiRateLimiter._last_warning = now
+        if now - self._last_warning >= 10:  # one line per 10 s, not one per request
+            self._last_warning = now
             log.warning("rate-limit store %s failed, requests are let through: %r", self.store.name, exc)
