@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # so that every response of the request carries them, error responses included.
 STATE_KEY = "rentengine.ratelimit_headers"
 # A Redis that does not answer within this long is treated as down: the request is let through.
-REDIS_TIMEOUT_SECONDS = 0.5
+REDIS_TIMEOUT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
