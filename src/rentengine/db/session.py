@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from rentengine.db.poolguard import guard_one_connection_per_task
+from rentengine.db.poolguard import guard_one_connection_per_task, ping_connections_idle_for
 
 # Session flag set by the webhook outbox: the commit must wake the delivery worker.
 WAKE_DELIVERY_WORKER = "rentengine.wake_delivery_worker"
@@ -18,6 +18,8 @@ WAKE_DELIVERY_WORKER = "rentengine.wake_delivery_worker"
 WRITE_OPTION = "rentengine_writes"
 # Requests of these methods only read: their transaction never takes a write lock.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A pooled PostgreSQL connection unused for longer than this is checked before it is handed out.
+IDLE_PING_SECONDS = 10.0
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -56,7 +58,8 @@ def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
     else:
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        ping_connections_idle_for(engine, IDLE_PING_SECONDS)
     guard_one_connection_per_task(engine)
     return engine
 
