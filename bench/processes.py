@@ -36,7 +36,7 @@ def clean_env(**settings: str) -> dict[str, str]:
     return {**env, **settings}
 
 
-def _tail(log: Path, lines: int = 40) -> str:
+def tail(log: Path, lines: int = 40) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -63,7 +63,7 @@ class Process:
 
     def check_alive(self) -> None:
         if self.popen is not None and self.popen.poll() is not None:
-            raise ProcessError(f"{self.name} exited with {self.popen.returncode}:\n{_tail(self.log)}")
+            raise ProcessError(f"{self.name} exited with {self.popen.returncode}:\n{tail(self.log)}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, claims and open transactions are abandoned."""
@@ -95,7 +95,7 @@ class Process:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        raise ProcessError(f"{self.name} did not answer {url} within {timeout:.0f} s:\n{_tail(self.log)}")
+        raise ProcessError(f"{self.name} did not answer {url} within {timeout:.0f} s:\n{tail(self.log)}")
 
 
 @dataclass

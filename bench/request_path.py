@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -48,10 +49,10 @@ from bench.api_figures import API, CONCURRENCY, UNITS_PAGE, WARMUP_SECONDS, Serv
 from bench.databases import BACKENDS, database, postgres_admin_url, redis_url, table_rows
 from bench.datasets import Dataset, Sizes, load_all
 from bench.mock_vs_prism import ensure_prism, export_document
-from bench.processes import REPO, Process, ProcessError, Processes, free_port, processes
+from bench.processes import REPO, Process, ProcessError, Processes, free_port, processes, tail
 from bench.report import Figure, figures_table, update_document
 from bench.stack import server_env
-from bench.wrk import run_wrk
+from bench.wrk import WrkResult, run_wrk
 
 GRANIAN = Path(sys.executable).with_name("granian")
 WORKERS = 2
@@ -76,19 +77,29 @@ class Target:
     server: Server
     path: str
 
-    def rate(self, seconds: float, connections: int) -> float:
-        """Requests/s over one wrk run; any error or non-2xx answer stops the benchmark."""
-        result = run_wrk(
-            self.server.base + self.path,
-            seconds=seconds,
-            connections=connections,
-            headers=self.server.headers,
-        )
-        if result.errors or result.non_2xx:
-            raise RuntimeError(f"{self.name}: {result.errors} errors, {result.non_2xx} non-2xx answers")
-        if not result.requests:  # wrk counts a request only once answered, and times out after 30 s
-            raise RuntimeError(f"{self.name} answered nothing in {seconds:.0f} s at {connections} conn.")
-        return result.per_second
+    def run(self, seconds: float, connections: int) -> WrkResult:
+        url, headers = self.server.base + self.path, self.server.headers
+        return run_wrk(url, seconds=seconds, connections=connections, headers=headers)
+
+    def burst(self, connections: int) -> str:
+        """What `connections` requests at once get, by status: asked after a window that went wrong."""
+
+        async def statuses() -> list[str]:
+            url = self.server.base + self.path
+            async with httpx.AsyncClient(headers=self.server.headers, timeout=30) as client:
+                answers = await asyncio.gather(
+                    *(client.get(url) for _ in range(connections)), return_exceptions=True
+                )
+            return [
+                type(a).__name__
+                if isinstance(a, BaseException)
+                else str(a.status_code)
+                if a.is_success
+                else f"{a.status_code} {a.text[:80]!r}"
+                for a in answers
+            ]
+
+        return ", ".join(f"{what}: {n}" for what, n in Counter(asyncio.run(statuses())).items())
 
 
 @dataclass
@@ -100,8 +111,13 @@ class RequestPath:
     in_process: float = 0.0
     body_bytes: int = 0
     prism_body_bytes: int = 0
-    # Per limited server, why its counters were not where it was told to keep them (if they were not).
-    storage_notes: dict[str, str] = field(default_factory=dict)
+    # Per target, what went wrong: counters not where it was told to keep them, a window in which
+    # it answered nothing (wrk counts a request once answered).
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, name: str, text: str) -> None:
+        self.notes.setdefault(name, []).append(text)
+        print(f"[{self.backend}] warning: {name}: {text}", flush=True)
 
     def best(self, name: str) -> float:
         return max(max(rounds) for rounds in self.rates[name].values())
@@ -115,7 +131,7 @@ class RequestPath:
         return f"{curve[best]:,.0f}/s at {best} conn."
 
     def ratio(self, name: str, other: str) -> float:
-        return self.best(name) / self.best(other)
+        return self.best(name) / self.best(other) if self.best(other) else float("nan")
 
 
 def _wait_for_prism(process: Process, url: str, seconds: float = 120.0) -> None:
@@ -133,8 +149,8 @@ def _wait_for_prism(process: Process, url: str, seconds: float = 120.0) -> None:
 
 
 @contextmanager
-def prism_serving(procs: Processes, folder: Path, page: bytes, name: str) -> Iterator[str]:
-    """Prism on our exported document, the `GET /units` 200 example replaced by `page`; its base URL."""
+def prism_serving(procs: Processes, folder: Path, page: bytes, name: str) -> Iterator[Server]:
+    """Prism on our exported document, the `GET /units` 200 example replaced by `page`."""
     folder.mkdir(parents=True, exist_ok=True)
     path, document = export_document(folder)
     content = document["paths"]["/units"]["get"]["responses"]["200"]["content"]["application/json"]
@@ -148,7 +164,7 @@ def prism_serving(procs: Processes, folder: Path, page: bytes, name: str) -> Ite
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for_prism(process, f"{base}/units?limit=100")
-        yield base
+        yield Server(process, base, "any")
     finally:
         process.stop()
 
@@ -220,8 +236,7 @@ def targets(procs: Processes, dataset: Dataset, redis: str, folder: Path) -> Ite
         found.append(Target(name, Server(process, _started(process, base, "/"), dataset.token), UNITS_PAGE))
     page = httpx.get(found[0].server.base + UNITS_PAGE, headers=found[0].server.headers, timeout=30).content
     try:
-        with prism_serving(procs, folder / f"prism-{tag}", page, f"prism-{tag}") as prism_base:
-            prism = Server(found[0].server.process, prism_base, dataset.token)
+        with prism_serving(procs, folder / f"prism-{tag}", page, f"prism-{tag}") as prism:
             yield [*found, Target(PRISM_PAGE, prism, UNITS_PAGE.removeprefix(API))]
     finally:
         for process, _ in [*servers.values(), *bare.values()]:
@@ -265,11 +280,9 @@ def check_bodies(run: RequestPath, found: list[Target], redis: str, database_url
             in_redis = bool(_redis_keys(redis) - keys)
             time.sleep(0.1)
         if in_database:
-            run.storage_notes[name] = "its counters went to the database: the storage setting was ignored"
+            run.note(name, "its counters went to the database: the storage setting was ignored")
         elif name == REDIS and not in_redis:
-            run.storage_notes[name] = "no counter appeared in Redis: the storage setting was ignored"
-    for name, note in run.storage_notes.items():
-        print(f"[{run.backend}] warning: {name}: {note}", flush=True)
+            run.note(name, "no counter appeared in Redis: the storage setting was ignored")
     _same_page(SERVE_WORKERS, get(SERVE_WORKERS).content, ours.content)
 
 
@@ -294,14 +307,25 @@ def sweep(
     """Every target at every concurrency, `rounds` times, in an order that rotates each round."""
     for target in found:  # once each, at the sweep's top concurrency: pools and caches filled
         run.rates[target.name] = {c: [] for c in connections}
-        target.rate(WARMUP_SECONDS, max(connections))
+        target.run(WARMUP_SECONDS * 2, max(connections))
     turn = 0
     for c in connections:
-        for _ in range(rounds):
+        for round_ in range(1, rounds + 1):
             order = found[turn % len(found) :] + found[: turn % len(found)]
             turn += 1
             for target in order:
-                run.rates[target.name][c].append(target.rate(seconds, c))
+                result = target.run(seconds, c)
+                answered = result.requests - result.non_2xx
+                run.rates[target.name][c].append(answered / result.seconds if result.seconds else 0.0)
+                if result.errors or not answered:
+                    # A server that stops answering, or fails, is a finding, not noise: kept and shown.
+                    run.note(
+                        target.name,
+                        f"at {c} conn. (round {round_}) {answered} answers 2xx, {result.non_2xx} other, "
+                        f"{result.errors - result.non_2xx} connection errors or timeouts in {seconds:.0f} s; "
+                        f"then {c} requests at once: {target.burst(c)}",
+                    )
+                    print(tail(target.server.process.log, 15), flush=True)
             line = ", ".join(f"{t.name} {run.rates[t.name][c][-1]:,.0f}" for t in found)
             print(f"[{run.backend}] {c} conn.: {line}", flush=True)
 
@@ -330,7 +354,8 @@ def figures(runs: list[RequestPath]) -> list[Figure]:
     def each(ours: str, other: str) -> tuple[dict[str, float], dict[str, str]]:
         def detail(r: RequestPath) -> str:
             text = f"{r.peak(ours)} vs {r.peak(other)}"
-            return f"{text}; {r.storage_notes[ours]}" if ours in r.storage_notes else text
+            notes = [n for name in (ours, other) for n in r.notes.get(name, [])]
+            return "; ".join([text, *notes])
 
         return {r.backend: r.ratio(ours, other) for r in runs}, {r.backend: detail(r) for r in runs}
 
