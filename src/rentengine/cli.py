@@ -153,7 +153,9 @@ def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, acces
         workers=workers,
         log_level="info",
         access_log=access_log,
-        proxy_headers=True,
+        # Forwarded client addresses and schemes are believed only from the configured proxies.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # A process busy importing the app on a loaded machine is not a hung one.
         timeout_worker_healthcheck=STARTUP_SECONDS,
@@ -180,7 +182,9 @@ def mock(host: str, port: int, quiet: bool) -> None:
         port=port,
         log_level="warning" if quiet else "info",
         access_log=not quiet,
-        proxy_headers=True,
+        # Forwarded client addresses and schemes are believed only from the configured proxies.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 
