@@ -515,3 +515,19 @@ def webhooks_delete(webhook_id: uuid.UUID) -> None:
 
     _in_transaction(work)
     click.echo(f"deleted webhook subscription {webhook_id}", err=True)
+
+
+@webhooks.command("reseal")
+def webhooks_reseal() -> None:
+    """Encrypt again, with the first RENTENGINE_DATA_ENCRYPTION_KEY, every secret stored under another key."""
+    from rentengine.kit.encryption import SealError
+    from rentengine.webhooks.secrets import environment_keyring, reseal
+
+    async def work(session: AsyncSession) -> int:
+        try:
+            return await reseal(session, environment_keyring())
+        except SealError as error:
+            raise click.ClickException(str(error)) from None
+
+    changed = _in_transaction(work)
+    click.echo(f"re-encrypted the secrets of {changed} webhook subscriptions", err=True)

@@ -101,6 +101,17 @@ class Settings(BaseSettings):
             raise ValueError("an in-memory SQLite database is not supported; give a file path")
         return value
 
+    @field_validator("data_encryption_key")
+    @classmethod
+    def _check_data_encryption_key(cls, value: str) -> str:
+        from rentengine.kit.encryption import SealError, parse_keys
+
+        try:
+            parse_keys(value)  # a malformed key is refused at start, not at the first secret it opens
+        except SealError as error:
+            raise ValueError(str(error).removeprefix("RENTENGINE_DATA_ENCRYPTION_KEY: ")) from None
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_trusted_proxies(cls, value: Any) -> Any:

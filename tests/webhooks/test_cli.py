@@ -7,7 +7,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from rentengine.webhooks.models import WebhookDelivery
+from rentengine.kit.encryption import key_id, new_key, parse_keys
+from rentengine.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.factories import property_body
 from tests.test_cli import (
     _at_most_three,
@@ -144,3 +145,36 @@ async def test_refusals_name_the_option_and_create_nothing(fresh_url: str) -> No
         except AssertionError as exc:
             raise AssertionError(f"rentengine {' '.join(args)}: {result}") from exc
     assert await _lines(fresh_url, account) == []
+
+
+async def test_reseal_moves_every_secret_to_the_first_key(fresh_url: str) -> None:  # noqa: F811
+    old, new = new_key(), new_key()
+    account = str(only_uuid(await cli(fresh_url, "accounts", "create", "Acme Rentals")))
+    create = ("webhooks", "create", "--account", account, "--url", RECEIVER, "--table", "units")
+    sealed_by_old = only_uuid(
+        await cli(
+            fresh_url,
+            *create,
+            *("--event-type", "INSERT", "--api-key", "receiver-key"),
+            RENTENGINE_DATA_ENCRYPTION_KEY=old,
+            **ALLOW_PRIVATE,
+        )
+    )
+    rotation = {"RENTENGINE_DATA_ENCRYPTION_KEY": f"{new},{old}"}
+    resealed = await cli(fresh_url, "webhooks", "reseal", **rotation)
+    assert (resealed.returncode, resealed.stdout) == (0, ""), resealed.stderr
+    assert "re-encrypted the secrets of 1 webhook subscriptions" in resealed.stderr
+    async with api(fresh_url) as (_, runtime), runtime.db.transaction(writes=False) as session:
+        row = (
+            await session.execute(select(WebhookSubscription).where(WebhookSubscription.id == sealed_by_old))
+        ).scalar_one()
+    for sealed in (row.signing_secret_sealed, row.api_key_sealed):
+        assert sealed is not None
+        assert f":{key_id(parse_keys(new)[0])}:" in sealed
+    # Only the new key is needed from now on; a key that never sealed anything is refused loudly.
+    assert (
+        await cli(fresh_url, "webhooks", "list", "--account", account, RENTENGINE_DATA_ENCRYPTION_KEY=new)
+    ).returncode == 0
+    wrong = await cli(fresh_url, "webhooks", "reseal", RENTENGINE_DATA_ENCRYPTION_KEY=new_key())
+    assert wrong.returncode != 0
+    assert "Traceback" not in wrong.stderr
