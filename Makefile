@@ -63,6 +63,12 @@ bench-webhooks: setup postgres
 bench-mock: setup
 	$(BIN)/python -m bench.mock_vs_prism
 
+# The soak run (docs/performance.md): 64 clients for 10 minutes per backend, serve killed halfway.
+# SOAK_ARGS passes options on, e.g. make soak SOAK_ARGS="--minutes 1 --backends sqlite".
+.PHONY: soak
+soak: setup postgres
+	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.soak $(SOAK_ARGS)
+
 compile-requirements:
 	cd requirements && uv pip compile --generate-hashes --python-version $(PYTHON_VERSION) --no-header \
 		--no-annotate -o runtime.txt ../pyproject.toml && \
