@@ -4,8 +4,9 @@ Each backend gets one server on a fresh database (SQLite file or PostgreSQL data
 the server itself at start. Tests drive it through Debian's Chromium with Playwright, talk to its API
 with httpx, and set up or check rows through an in-process `Runtime` on the same database.
 
-Every browser context sends its own `X-Forwarded-For` client address (uvicorn trusts it from
-127.0.0.1, as behind a reverse proxy), so one test's failed sign-ins never throttle another's.
+Every browser context sends its own `X-Forwarded-For` client address (the server trusts it from
+127.0.0.1 through `RENTENGINE_TRUSTED_PROXIES`, as behind a reverse proxy), so one test's failed
+sign-ins never throttle another's.
 
 For a new portal page's tests:
 - `portal` (or `open_portal(javascript=False, permissions=[...])` for more browsers) gives a
@@ -213,6 +214,8 @@ def _start_server(
         "RENTENGINE_DATABASE_URL": database_url,
         "RENTENGINE_SECRET_KEY": TEST_SECRET,
         "RENTENGINE_RATE_LIMIT": "off",
+        # The tests are the reverse proxy: their X-Forwarded-For addresses are the clients'.
+        "RENTENGINE_TRUSTED_PROXIES": "127.0.0.1",
         **extra_env,
     }
     command = [str(RENTENGINE), "serve", "--host", "127.0.0.1", "--port", str(port)]
