@@ -188,6 +188,7 @@ async def test_an_unexpected_exception_is_a_bare_500_and_writes_nothing(
     assert response.status_code == 500
     assert response.json() == {"error": "Internal server error"}
     assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-content-type-options"] == "nosniff"
     assert "secret internal detail" not in response.text
     assert "Traceback" not in response.text
     assert await snapshot(runtime) == before

@@ -164,8 +164,9 @@ def install_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        # This response bypasses the rate-limit header middleware (it is sent from the outermost layer).
-        return json_response(500, {"error": "Internal server error"}, rate_limit_headers(request.scope))
+        # This response bypasses the header middleware (it is sent from the outermost layer).
+        headers = {**rate_limit_headers(request.scope), "X-Content-Type-Options": "nosniff"}
+        return json_response(500, {"error": "Internal server error"}, headers)
 
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation)

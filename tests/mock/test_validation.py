@@ -22,6 +22,8 @@ BAD_REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/units?limit=500", {}),
     ("GET", "/units?page_number=-1&statuses=Nope", {}),
     ("GET", "/units?no_such_param=1", {}),
+    ("GET", "/units?limit=1&limit=2", {}),
+    ("GET", "/lockbox_events?limit=5&page_number=1&limit=6", {}),
     ("GET", "/multifamily_properties?account_id=not-a-uuid&deleted=maybe", {}),
     ("GET", "/lockbox_events?created_at_from=2024-01-01", {}),
     ("GET", "/units?city=a%00b", {}),

@@ -21,7 +21,7 @@ from rentengine.api import API_PREFIX
 from rentengine.app import create_app
 from rentengine.errors import Unauthorized, install_handlers, render
 from rentengine.kit.jsonutil import dumps
-from rentengine.middleware import BodyGuard
+from rentengine.middleware import BodyGuard, RepeatedQueryGuard
 from rentengine.mock.examples import Operation, catalogue
 from rentengine.mock.memo import ResponseMemo
 from rentengine.mock.prefer import Preferences, answer, parse_prefer
@@ -104,7 +104,9 @@ def create_mock_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.extend(r.route for r in routes)
     _mount_meta(app, real, document)
     # Outermost last: size and content type (413/400) come first, as on the server; then
-    # `Prefer: code`, which skips validation; then the NUL check the server also applies.
+    # `Prefer: code`, which skips validation; then the NUL and repeated-parameter checks the server
+    # also applies.
+    app.add_middleware(RepeatedQueryGuard, prefix=API_PREFIX)
     app.add_middleware(NulGuard, prefix=API_PREFIX)
     app.add_middleware(PreferCode, routes=routes, respond=respond)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, prefix=API_PREFIX)
