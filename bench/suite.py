@@ -18,8 +18,8 @@ counters where `serve` puts them by default) and wrk on loopback:
 7. peak RSS of a one-process server after listing all 1M events page by page ÷ before;
 8. and 9. the rate limiter on ÷ off, one process, counters in memory (8) and in Redis (9);
 
-plus reference lines without a goal (`bench.request_path`): the in-process loop, granian ÷
-uvicorn, and `serve --workers 2`.
+plus reference lines without a goal (`bench.request_path`): the in-process loop, and granian ÷
+uvicorn for the bare app and for serve's own app.
 
 The table is printed, written between the markers of docs/performance.md, and the plots go to
 docs/img/perf-*.png.
