@@ -83,7 +83,10 @@ class Outage:
 class Durability:
     acknowledged: Counter[str] = field(default_factory=Counter)  # table -> acknowledged writes
     missing: list[Ack] = field(default_factory=list)  # acknowledged, not found afterwards
-    stale: int = 0  # records whose stored marker is older than their last acknowledged update
+    # Records whose stored marker is older than their last acknowledged update: the update was lost,
+    # or an earlier update whose client gave up waiting (no answer) was applied after it.
+    stale: list[str] = field(default_factory=list)
+    overtaken: list[str] = field(default_factory=list)
     unverified: int = 0  # could not be read back within the budget
     deliveries: int = 0  # 2xx deliveries the receiver recorded
     distinct_webhook_ids: int = 0
@@ -300,12 +303,19 @@ async def _check_stored(
         elif ack.table != EVENTS:
             last_acknowledged[key] = ack.marker
     # Each record is written by one client, one request at a time: what is stored must be its last
-    # acknowledged marker, or one sent after it whose answer was lost (the kill, a timeout).
+    # acknowledged marker, or one sent after it whose answer was lost (the kill, a timeout). A marker
+    # sent before it is stale; when that earlier request got no answer (the client gave up and sent
+    # the next one), the server may still have applied it later: the acknowledged update was
+    # overtaken, not lost by the database.
     for key, marker in last_acknowledged.items():
         sent = tally.sent_markers.get(key, [])
         stored = found.get(key)
-        if stored not in sent or sent.index(stored) < sent.index(marker):
-            durability.stale += 1
+        if stored in sent and sent.index(stored) >= sent.index(marker):
+            continue
+        history = ", ".join(f"{m} ({tally.outcomes.get(m, 'created')})" for m in sent)
+        line = f"{key[0]} {key[1]}: stored {stored}; sent in order: {history}"
+        earlier = stored in sent and tally.outcomes.get(stored or "", "").startswith("no answer")
+        (durability.overtaken if earlier else durability.stale).append(line)
 
 
 async def _check_delivered(receiver: str, tally: Tally, budget: float, durability: Durability) -> None:
@@ -570,7 +580,8 @@ def durability_table(results: list[SoakResult]) -> str:
         "backend",
         "writes acknowledged",
         "missing after the restart",
-        "stale (an acknowledged update lost)",
+        "acknowledged update lost",
+        "acknowledged update overtaken by an earlier one given up on",
         "not read back",
         "deliveries received",
         "distinct webhook-ids",
@@ -588,7 +599,8 @@ def durability_table(results: list[SoakResult]) -> str:
                 r.backend,
                 f"{sum(d.acknowledged.values())} ({acknowledged})",
                 str(len(d.missing)),
-                str(d.stale),
+                str(len(d.stale)),
+                str(len(d.overtaken)),
                 str(d.unverified),
                 str(d.deliveries),
                 str(d.distinct_webhook_ids),
@@ -636,7 +648,7 @@ def missed_goals(r: SoakResult) -> list[str]:
         "timeouts outside the outage": c.timeouts,
         "connection errors outside the outage": c.connection_errors,
         "acknowledged writes missing": len(d.missing),
-        "acknowledged updates lost": d.stale,
+        "acknowledged updates lost": len(d.stale),
         "acknowledged writes not read back": d.unverified,
         "acknowledged writes not delivered": d.undelivered,
         "bad signatures": d.bad_signatures,
@@ -707,7 +719,10 @@ async def main_async(args: argparse.Namespace) -> int:
     print(text)
     (run_dir / "report.md").write_text(f"{text}\n\n{samples_log(results)}\n")
     for r in results:
-        (run_dir / f"{r.backend}-samples.txt").write_text("\n".join(r.tally.samples) + "\n")
+        unexpected = ["unexpected answers (the first 20):", *r.tally.samples]
+        stale = ["acknowledged updates lost:", *r.durability.stale]
+        overtaken = ["acknowledged updates overtaken:", *r.durability.overtaken]
+        (run_dir / f"{r.backend}-details.txt").write_text("\n".join([*unexpected, *stale, *overtaken]) + "\n")
     print(f"\nlogs: {run_dir.relative_to(REPO)}", file=sys.stderr)
     return 1 if any(missed_goals(r) for r in results) else 0
 

@@ -67,6 +67,9 @@ class Tally:
     acks: list[Ack] = field(default_factory=list)
     # (table, record id) -> every marker sent for that record, in the order sent (its own client only).
     sent_markers: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # Marker of an update -> what became of its request: "acknowledged", "answered 4xx/5xx: N", or
+    # "no answer: timeout/refused/dropped/other".
+    outcomes: dict[str, str] = field(default_factory=dict)
     # A few bodies of unexpected answers (5xx, 4xx other than 429), for the log.
     samples: list[str] = field(default_factory=list)
 
@@ -151,6 +154,7 @@ class Client:
         self.pages: dict[str, int] = {}
         self.properties: list[str] = []  # acknowledged, created by this client
         self.units: list[str] = []
+        self.last_failure = ""  # why the last request that got no answer got none
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -173,6 +177,7 @@ class Client:
             if response.status_code == 429:
                 await asyncio.sleep(self._retry_after(response))
             return response
+        self.last_failure = kind
         self.tally.failed(op, kind, started, time.monotonic())
         await asyncio.sleep(PAUSE_AFTER_FAILURE_SECONDS)
         return None
@@ -218,6 +223,17 @@ class Client:
     def _sent(self, table: str, record_id: str, marker: str) -> None:
         self.tally.sent_markers.setdefault((table, record_id), []).append(marker)
 
+    def _settled(self, marker: str, response: httpx.Response | None) -> bool:
+        """Records what became of an update's request; True when it was acknowledged."""
+        if response is None:
+            self.tally.outcomes[marker] = f"no answer: {self.last_failure}"
+            return False
+        if response.status_code == 200:
+            self.tally.outcomes[marker] = "acknowledged"
+            return True
+        self.tally.outcomes[marker] = f"answered {response.status_code}"
+        return False
+
     async def create_property(self) -> None:
         op, marker = "POST /multifamily_properties (create)", new_marker()
         body = property_body(self.work.account_id, marker, self.rng)
@@ -234,7 +250,7 @@ class Client:
         body = {"id": record_id, "description": marker, "unit_count": self.rng.randint(5, 400)}
         self._sent(PROPERTIES, record_id, marker)  # before sending: it may be applied unacknowledged
         response = await self.request(op, "POST", "/multifamily_properties", json=body)
-        if response is not None and response.status_code == 200:
+        if self._settled(marker, response):
             self.tally.acks.append(Ack(PROPERTIES, "UPDATE", record_id, marker))
 
     async def post_events(self) -> None:
@@ -275,7 +291,7 @@ class Client:
         }
         self._sent(UNITS, record_id, marker)
         response = await self.request(op, "POST", "/units", json=body)
-        if response is not None and response.status_code == 200:
+        if self._settled(marker, response):
             self.tally.acks.append(Ack(UNITS, "UPDATE", record_id, marker))
 
 
