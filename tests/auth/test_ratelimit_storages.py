@@ -46,11 +46,11 @@ async def test_concurrent_requests_get_exactly_the_limit(
     assert sorted(r.status_code for r in responses) == [200] * LIMIT + [429] * (3 * LIMIT)
 
 
+@pytest.mark.parametrize("shared", ["database", "redis"])
 async def test_two_processes_sharing_a_store_share_the_count(
-    make_client: MakeClient, tenant: Tenant, storage: str
+    make_client: MakeClient, tenant: Tenant, shared: str, request: pytest.FixtureRequest
 ) -> None:
-    if storage == "memory":
-        storage = "database"  # process memory is per process by definition; the shared ones here
+    storage = request.getfixturevalue("redis_url") if shared == "redis" else shared
     first = make_client(rate_limit=f"{LIMIT}/minute", rate_limit_storage=storage)
     second = make_client(rate_limit=f"{LIMIT}/minute", rate_limit_storage=storage)
     async with first, second:

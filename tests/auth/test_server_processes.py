@@ -6,9 +6,6 @@ share the rate limit through the database or through Redis.
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,14 +14,12 @@ import httpx
 import pytest
 
 from rentengine.runtime import Runtime
-from tests.conftest import TEST_SECRET
 from tests.factories import make_tenant
-from tests.ports import free_port
+from tests.servers import start_serve, stop, user_environment, wait_until_up
 
 LIMIT = 5
 # Long enough that every request of a test falls inside one window.
 RATE = f"{LIMIT}/minute"
-RENTENGINE = Path(sys.executable).with_name("rentengine")
 WORKERS_OF_FIRST = 2
 # The pids of the servers' main processes, set by the fixture.
 SERVER_PIDS: list[int] = []
@@ -32,56 +27,26 @@ SERVER_PIDS: list[int] = []
 pytestmark = pytest.mark.slow
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + 120  # a loaded machine starts processes slowly
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server did not start:\n{log.read_text()}")
-
-
-def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def _serve(port: int, workers: int) -> list[str]:
-    command = [str(RENTENGINE), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
-    return command + (["--workers", str(workers)] if workers > 1 else [])
-
-
 @contextmanager
 def _running(database_url: str, logs: Path, storage: str | None, workers: list[int]) -> Iterator[list[str]]:
     """Base URLs of `rentengine serve --no-worker` servers on one database, one per `workers` item."""
-    env = {
-        **os.environ,
-        "RENTENGINE_DATABASE_URL": database_url,
-        "RENTENGINE_SECRET_KEY": TEST_SECRET,
-        "RENTENGINE_RATE_LIMIT": RATE,
-    }
-    env.pop("RENTENGINE_RATE_LIMIT_STORAGE", None)
+    settings = {"RENTENGINE_RATE_LIMIT": RATE}
     if storage is not None:
-        env["RENTENGINE_RATE_LIMIT_STORAGE"] = storage
-    started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
+        settings["RENTENGINE_RATE_LIMIT_STORAGE"] = storage
+    env = user_environment(database_url, **settings)
+    started = []
     for n, count in enumerate(workers):
-        port, log = free_port(), logs / f"server-{n}.log"
-        started.append((_start(_serve(port, count), env, log), f"http://127.0.0.1:{port}", log))
+        log = logs / f"server-{n}.log"
+        options = ["--no-worker", *(["--workers", str(count)] if count > 1 else [])]
+        started.append((*start_serve(env, log, *options), log))
     try:
         for process, base, log in started:
-            _wait_until_up(process, base, log)
+            wait_until_up(process, base, log)
         SERVER_PIDS[:] = [process.pid for process, _, _ in started]
         yield [base for _, base, _ in started]
     finally:
         for process, _, _ in started:
-            process.terminate()
-        for process, _, _ in started:
-            process.wait(timeout=30)
+            stop(process)
 
 
 @pytest.fixture(scope="module", params=["database", "redis"])

@@ -9,74 +9,36 @@ the server must still answer a fresh key at once afterwards.
 
 import asyncio
 import collections
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from rentengine.runtime import Runtime
-from tests.conftest import TEST_SECRET
 from tests.factories import Tenant, make_key, make_tenant, property_body
-from tests.ports import free_port
+from tests.servers import RENTENGINE, serving, user_environment
 
 CLIENTS = 128
 SECONDS = 10.0
 REQUEST_TIMEOUT = 10.0
-RENTENGINE = Path(sys.executable).with_name("rentengine")
 API = "/api/public/v1"
 
 pytestmark = pytest.mark.slow
 
 
-def _user_environment(database_url: str) -> dict[str, str]:
-    """The environment of a user who set only the database and the secret key."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("RENTENGINE_")}
-    return {**env, "RENTENGINE_DATABASE_URL": database_url, "RENTENGINE_SECRET_KEY": TEST_SECRET}
-
-
 @pytest.fixture(scope="module")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port, log = free_port(), tmp_path_factory.mktemp("load") / "serve.log"
-    env = _user_environment(database_url)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(RENTENGINE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(process, base, log)
+    log = tmp_path_factory.mktemp("load") / "serve.log"
+    with serving(user_environment(database_url), log) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + 120  # a loaded machine starts processes slowly
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"server did not start:\n{log.read_text()}")
 
 
 def _load_demo_units(database_url: str, tenant: Tenant) -> None:
     command = [str(RENTENGINE), "demo-data", "--account", str(tenant.account_id), "--units", "500"]
     command += ["--lockbox-events", "3000", "--properties", "20", "--quiet"]
-    subprocess.run(command, env=_user_environment(database_url), check=True, capture_output=True, timeout=300)
+    subprocess.run(command, env=user_environment(database_url), check=True, capture_output=True, timeout=300)
 
 
 class Load:

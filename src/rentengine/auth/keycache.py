@@ -52,10 +52,8 @@ class VerifiedKeys:
 
     def touch_due(self, key: LiveKey, now: datetime) -> bool:
         """Whether this use should refresh the key's `last_used_at`; claims the refresh if so."""
-        last = self._touched.get(key.id, key.last_used_at)
-        if key.last_used_at is not None and last is not None:
-            last = max(last, key.last_used_at)
-        if last is not None and now - last < LAST_USED_RESOLUTION:
+        known = [when for when in (key.last_used_at, self._touched.get(key.id)) if when is not None]
+        if known and now - max(known) < LAST_USED_RESOLUTION:
             return False
         if len(self._touched) >= MAX_ENTRIES:
             self._touched.clear()
