@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from rentengine.api import API_PREFIX
+from rentengine import API_PREFIX
 from rentengine.app import create_app
 from rentengine.properties import service as properties_service
 from rentengine.runtime import Runtime

@@ -1,15 +1,27 @@
-"""The one place that mounts routers."""
+"""The one place that mounts routers, and the API app the server and the mock both start from."""
+
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from rentengine import API_PREFIX, API_VERSION
 from rentengine.audit.endpoints import router as audit_router
+from rentengine.errors import install_handlers
 from rentengine.lockboxes.endpoints import router as lockboxes_router
+from rentengine.openapi import install_openapi, operation_id
 from rentengine.properties.endpoints import router as properties_router
 from rentengine.units.endpoints import router as units_router
 from rentengine.webhooks.delivery_endpoints import router as webhook_deliveries_router
 from rentengine.webhooks.endpoints import router as webhooks_router
 
-API_PREFIX = "/api/public/v1"
+DESCRIPTION = """A self-hostable server for the RentEngine Public API 1.1.1: units, lockboxes and their
+events, multifamily properties, prospects, showings and webhooks.
+
+Every endpoint needs `Authorization: Bearer <token>`; create a token in the portal or with
+`rentengine keys create`. Errors are `{"error", "details"}` with AJV-style detail items."""
+
+
+__all__ = ["API_PREFIX", "DESCRIPTION", "create_api_app", "mount_routers"]
 
 
 def mount_routers(app: FastAPI) -> None:
@@ -18,3 +30,25 @@ def mount_routers(app: FastAPI) -> None:
         api.include_router(router)
     api.include_router(webhook_deliveries_router)
     app.include_router(api)
+
+
+def create_api_app(**options: Any) -> FastAPI:
+    """The public API's routes, error handlers, /openapi.json and /docs, and nothing else.
+
+    `create_app` adds the runtime, the portal and the middleware; the mock wraps these routes
+    without them, so it starts without the portal's templates or a database engine.
+    """
+    app = FastAPI(
+        title="RentEngine Public API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        # /openapi.json and a self-contained /docs page come from rentengine.openapi.
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+        **options,
+    )
+    install_handlers(app)
+    mount_routers(app)
+    install_openapi(app)
+    return app

@@ -7,13 +7,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import Response
 
-from rentengine import API_VERSION
-from rentengine.api import API_PREFIX, mount_routers
+from rentengine.api import API_PREFIX, create_api_app
 from rentengine.auth.dependencies import KeyUsageWriter
-from rentengine.errors import install_handlers
 from rentengine.middleware import BodyGuard, RateLimitHeaders, RepeatedQueryGuard, SecurityHeaders
 from rentengine.nulguard import NulGuard
-from rentengine.openapi import install_openapi, operation_id
 from rentengine.portal.routes import PREFIX as PORTAL_PREFIX
 from rentengine.portal.routes import mount_portal
 from rentengine.runtime import Runtime
@@ -21,12 +18,6 @@ from rentengine.settings import Settings
 from rentengine.units.fastlane import UnitPages
 from rentengine.webhooks.metrics import WebhookMetrics
 from rentengine.webhooks.worker import DeliveryWorker
-
-DESCRIPTION = """A self-hostable server for the RentEngine Public API 1.1.1: units, lockboxes and their
-events, multifamily properties, prospects, showings and webhooks.
-
-Every endpoint needs `Authorization: Bearer <token>`; create a token in the portal or with
-`rentengine keys create`. Errors are `{"error", "details"}` with AJV-style detail items."""
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bool = False) -> FastAPI:
@@ -52,22 +43,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
             if owned:
                 await app_runtime.close()
 
-    app = FastAPI(
-        title="RentEngine Public API",
-        version=API_VERSION,
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        # /openapi.json and a self-contained /docs page come from rentengine.openapi.
-        docs_url=None,
-        redoc_url=None,
-        generate_unique_id_function=operation_id,
-    )
+    app = create_api_app(lifespan=lifespan)
     app.state.runtime = app_runtime
     app.state.webhook_metrics = metrics
-    install_handlers(app)
-    mount_routers(app)
     mount_portal(app)
-    install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

@@ -15,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
-from rentengine.api import API_PREFIX
+from rentengine import API_PREFIX
 from rentengine.apidocs import render_page
 from rentengine.errors import BODY_ERROR, QUERY_ERROR
 

@@ -16,7 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import select
 
-from rentengine.api import API_PREFIX
+from rentengine import API_PREFIX
 from rentengine.auth import service as auth
 from rentengine.auth.dependencies import current_principal
 from rentengine.auth.models import ApiKey

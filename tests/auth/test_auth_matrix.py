@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, make_url, select, text
 
-from rentengine.api import API_PREFIX
+from rentengine import API_PREFIX
 from rentengine.app import create_app
 from rentengine.auth.models import ApiKey, User
 from rentengine.kit.clock import utc_now

@@ -2,6 +2,7 @@
 
 import random
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +17,15 @@ from rentengine.mock.examples import resolve
 BASE = "http://testserver/api/public/v1"
 TOKEN = {"Authorization": "Bearer anything-at-all"}
 METHODS = ("get", "put", "post", "delete", "patch")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def document_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The mock's document cache in a folder of this run, not in the user's own cache."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder / "rentengine"
 
 
 @pytest.fixture(scope="session")

@@ -16,14 +16,15 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
 from sqlalchemy import Double, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Scope
+
+if TYPE_CHECKING:  # `limits` is imported where a store is built; the mock never builds one
+    from limits import RateLimitItem
+    from limits.aio.storage import Storage
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class LimitsStore:
     each key, so a hit costs one storage call except when another process opened the window.
     """
 
-    def __init__(self, storage: Storage, name: str) -> None:
+    def __init__(self, storage: "Storage", name: str) -> None:
         self.storage = storage
         self.name = name
         self._window_ends: dict[str, float] = {}
@@ -100,6 +101,8 @@ class LimitsStore:
         return count, end
 
     async def decr(self, key: str) -> None:
+        from limits.aio.storage import MemoryStorage
+
         if isinstance(self.storage, MemoryStorage):
             await self.storage.decr(key)
         elif self._window_ends.get(key, 0.0) > time.time():
@@ -162,6 +165,9 @@ class DatabaseStore:
 
 def counter_store(storage: str, engine: AsyncEngine) -> CounterStore:
     """The store a `RENTENGINE_RATE_LIMIT_STORAGE` value names ("" and "memory" are process memory)."""
+    from limits.aio.storage import MemoryStorage, Storage
+    from limits.storage import storage_from_string
+
     if storage in ("", "memory"):
         return LimitsStore(MemoryStorage(), "memory")
     if storage == "database":
@@ -182,6 +188,8 @@ class RateLimiter:
 
     def __init__(self, store: CounterStore, rate: str) -> None:
         self.store = store
+        from limits import parse
+
         self.item: RateLimitItem = parse(rate)
 
     async def hit(self, identity: str) -> WindowState:

@@ -4,8 +4,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import jwt
-
 from rentengine.kit.clock import utc_now
 
 TOKEN_LIFETIME = timedelta(days=36525)  # "not for 100 years"
@@ -28,11 +26,15 @@ def issue_token(
         "iat": int(iat.timestamp()),
         "exp": int((iat + TOKEN_LIFETIME).timestamp()),
     }
+    import jwt  # here, not at the top: the mock and most CLI commands never read a token
+
     return jwt.encode(claims, secret_key, algorithm=ALGORITHM)
 
 
 def read_token(secret_key: str, token: str) -> TokenClaims | None:
     """The token's claims when its signature and expiry hold, else None."""
+    import jwt
+
     try:
         claims = jwt.decode(
             token, secret_key, algorithms=[ALGORITHM], options={"require": ["sub", "jti", "iat", "exp"]}

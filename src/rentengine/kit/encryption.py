@@ -31,11 +31,11 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+# `cryptography` is imported where a key is made or used: the mock and most commands never do.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "enc1"
 KEY_BYTES = 32
@@ -54,6 +54,9 @@ def key_id(key: bytes) -> str:
 
 def derived_key(secret_key: str) -> bytes:
     """The data key derived from the server's secret key, used when no dedicated key is set."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=_HKDF_INFO)
     return hkdf.derive(secret_key.encode())
 
@@ -86,13 +89,15 @@ def new_key() -> str:
 @dataclass(frozen=True)
 class _Key:
     id: str
-    aead: AESGCM
+    aead: "AESGCM"
 
 
 class Keyring:
     """Seals with its first key; opens with any of its keys."""
 
     def __init__(self, keys: Sequence[bytes]) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         if not keys:
             raise SealError("a keyring needs at least one key")
         self._keys: dict[str, list[_Key]] = {}
@@ -134,6 +139,8 @@ class Keyring:
         except (binascii.Error, ValueError):
             raise SealError(f"{context}: the stored value is damaged") from None
         nonce, sealed = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+        from cryptography.exceptions import InvalidTag
+
         for key in candidates:
             try:
                 return key.aead.decrypt(nonce, sealed, context.encode()).decode()

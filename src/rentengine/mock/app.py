@@ -1,8 +1,8 @@
 """`create_mock_app()`: every documented operation answered from the OpenAPI document's examples.
 
-The real app is built (it touches no database until a request comes, and none comes to it) for its
-OpenAPI document, its routes (re-wrapped by `routes.mock_route`) and its /docs page. Nothing is
-stored, no webhook is sent, no rate limit applies.
+The server's API app (`create_api_app`: routes and documents, no runtime, portal or database
+engine) is built for its OpenAPI document, its routes (re-wrapped by `routes.mock_route`) and its
+/docs page. Nothing is stored, no webhook is sent, no rate limit applies.
 """
 
 import tempfile
@@ -17,11 +17,11 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rentengine import API_VERSION
-from rentengine.api import API_PREFIX
-from rentengine.app import create_app
+from rentengine.api import API_PREFIX, create_api_app
 from rentengine.errors import Unauthorized, install_handlers, render
 from rentengine.kit.jsonutil import dumps
 from rentengine.middleware import BodyGuard, RepeatedQueryGuard
+from rentengine.mock.document_cache import cached_document
 from rentengine.mock.examples import Operation, catalogue
 from rentengine.mock.memo import ResponseMemo
 from rentengine.mock.prefer import Preferences, answer, parse_prefer
@@ -77,8 +77,9 @@ class PreferCode:
 def create_mock_app(settings: Settings | None = None) -> FastAPI:
     """The mock ASGI app; every documented example is serialised here, before the first request."""
     settings = settings or mock_settings()
-    real = create_app(settings)
-    document = real.openapi()
+    real = create_api_app()
+    # The reference page (/docs) renders the same document.
+    document = real.openapi_schema = cached_document(real.openapi)
     contexts = api_routes(real)
     success = {c.name: c.status_code or 200 for c in contexts if c.name is not None}
     operations: dict[str, Operation] = catalogue(document, success)

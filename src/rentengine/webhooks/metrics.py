@@ -4,7 +4,10 @@ A per-owner `CollectorRegistry` (not prometheus_client's global one) lets severa
 process, as they do in the tests, without registering the same metric names twice.
 """
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # prometheus_client is imported when metrics are kept: the mock never keeps any
+    from prometheus_client import CollectorRegistry
 
 # From a fast local receiver up to the retry schedule's day-long waits.
 LATENCY_BUCKETS = (
@@ -14,9 +17,9 @@ ATTEMPT_OUTCOMES = ("succeeded", "http_error", "timeout", "connection_error", "r
 
 
 class WebhookMetrics:
-    content_type = CONTENT_TYPE_LATEST
+    def __init__(self, registry: "CollectorRegistry | None" = None) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         self.attempts = Counter(
             "rentengine_webhook_attempts",
@@ -56,4 +59,12 @@ class WebhookMetrics:
 
     def render(self) -> bytes:
         """The registry in the Prometheus text exposition format."""
+        from prometheus_client import generate_latest
+
         return generate_latest(self.registry)
+
+    @property
+    def content_type(self) -> str:
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        return CONTENT_TYPE_LATEST
