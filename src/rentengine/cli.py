@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.auth import repository as auth_repository
 from rentengine.auth import service as auth
+from rentengine.auth.access import Operator
 from rentengine.changes.types import Actor
 from rentengine.db.migrate import upgrade
 from rentengine.db.session import Database
@@ -468,7 +469,7 @@ def webhooks_create(
         allow_private = settings.webhook_allow_private_targets
         with _webhook_errors():
             record, _ = await webhook_service.upsert_subscription(
-                session, webhook_service.Operator(), _cli_actor("create"), body, allow_private
+                session, Operator(), _cli_actor("create"), body, allow_private
             )
         return record
 
@@ -509,9 +510,7 @@ def webhooks_delete(webhook_id: uuid.UUID) -> None:
 
     async def work(session: AsyncSession) -> None:
         with _webhook_errors(f"no webhook subscription {webhook_id}"):
-            await webhook_service.delete_subscription(
-                session, webhook_service.Operator(), _cli_actor("delete"), webhook_id
-            )
+            await webhook_service.delete_subscription(session, Operator(), _cli_actor("delete"), webhook_id)
 
     _in_transaction(work)
     click.echo(f"deleted webhook subscription {webhook_id}", err=True)

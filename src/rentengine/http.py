@@ -1,7 +1,5 @@
-"""Helpers shared by every endpoint module: JSON responses, the acting caller, account scoping."""
+"""Helpers shared by every endpoint module: JSON responses and the acting caller."""
 
-import uuid
-from collections.abc import Iterable
 from typing import Any
 
 from fastapi import Request
@@ -9,7 +7,6 @@ from fastapi.responses import JSONResponse
 
 from rentengine.auth.service import Principal
 from rentengine.changes.types import Actor
-from rentengine.errors import Forbidden
 from rentengine.kit.jsonutil import dumps
 
 
@@ -36,16 +33,3 @@ def actor_of(request: Request, principal: Principal) -> Actor:
         request_method=request.method,
         request_path=request.url.path,
     )
-
-
-def visible_accounts(principal: Principal, requested: uuid.UUID | None) -> Iterable[uuid.UUID]:
-    """The accounts a list covers: the one asked for (403 when not the caller's), else all of them."""
-    if requested is None:
-        return principal.account_ids
-    require_account(principal, requested)
-    return (requested,)
-
-
-def require_account(principal: Principal, account_id: uuid.UUID) -> None:
-    if not principal.can_access(account_id):
-        raise Forbidden()

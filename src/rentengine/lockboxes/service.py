@@ -9,11 +9,11 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rentengine.auth.access import require_account
 from rentengine.auth.service import Principal
 from rentengine.changes.seam import record_change, record_changes
 from rentengine.changes.types import Actor, Change, Record
 from rentengine.errors import BadRequest, Conflict, Detail, NotFound, detail
-from rentengine.http import require_account
 from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.kit.ids import new_uuid
 from rentengine.lockboxes import codes, positions, repository

@@ -2,9 +2,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
+from rentengine.auth.access import visible_accounts
 from rentengine.auth.dependencies import CurrentPrincipal
 from rentengine.db.session import RequestSession
-from rentengine.http import JSONBytes, actor_of, json_ok, visible_accounts
+from rentengine.http import JSONBytes, actor_of, json_ok
 from rentengine.properties import examples, repository, service
 from rentengine.properties.schemas import PropertyOut, PropertyQuery, PropertyUpsert
 from rentengine.runtime import runtime_of

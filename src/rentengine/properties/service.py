@@ -5,11 +5,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rentengine.auth.access import require_account, visible
 from rentengine.auth.service import Principal
-from rentengine.changes.seam import record_change
-from rentengine.changes.types import Actor, Change, Record
-from rentengine.errors import NotFound
-from rentengine.http import require_account
+from rentengine.changes.recorded import Update, recorded_create, recorded_update, sent_account
+from rentengine.changes.types import Actor, Record
 from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.kit.ids import new_uuid
 from rentengine.properties.models import MultifamilyProperty
@@ -93,13 +92,9 @@ async def _create(
     row = MultifamilyProperty(
         id=new_uuid(), created_at=now, updated_at=now, deleted=False, external_ids={}, description=None
     )
-    for field, value in _sent_values(body).items():
-        setattr(row, field, value)
+    _apply(row, body)
     session.add(row)
-    await session.flush()
-    record = property_to_wire(row, thresholds)
-    await record_change(session, actor, Change.insert(TABLE, row.account_id, record))
-    return record
+    return await recorded_create(session, actor, TABLE, row, lambda: property_to_wire(row, thresholds))
 
 
 async def _update(
@@ -110,21 +105,16 @@ async def _update(
     thresholds: Mapping[str, int],
 ) -> Record:
     assert body.id is not None
-    row = await get_property(session, body.id)
-    if row is None or not principal.can_access(row.account_id):
-        raise NotFound()
-    if "account_id" in body.model_fields_set and body.account_id != row.account_id:
-        raise rule_error(
-            "/account_id",
-            "const",
-            "must be equal to the property's current account",
-            {"allowedValue": str(row.account_id)},
-        )
-    old = property_to_wire(row, thresholds)
+    row = visible(principal, await get_property(session, body.id))
+
+    def apply() -> None:
+        _apply(row, body)
+        row.updated_at = utc_now()
+
+    edit = Update(lambda: property_to_wire(row, thresholds), apply, "property", sent_account(body))
+    return await recorded_update(session, actor, TABLE, row, edit)
+
+
+def _apply(row: MultifamilyProperty, body: PropertyUpsert) -> None:
     for field, value in _sent_values(body).items():
         setattr(row, field, value)
-    row.updated_at = utc_now()
-    await session.flush()
-    record = property_to_wire(row, thresholds)
-    await record_change(session, actor, Change.update(TABLE, row.account_id, record, old))
-    return record

@@ -2,9 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
+from rentengine.auth.access import visible_accounts
 from rentengine.auth.dependencies import CurrentPrincipal
 from rentengine.db.session import RequestSession
-from rentengine.http import JSONBytes, actor_of, json_ok, visible_accounts
+from rentengine.http import JSONBytes, actor_of, json_ok
 from rentengine.runtime import runtime_of
 from rentengine.units import service
 from rentengine.units.examples import CREATE_EXAMPLES, UNIT_EXAMPLE, UPDATED_EXAMPLE

@@ -3,17 +3,18 @@
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rentengine.auth.access import require_account, visible
 from rentengine.auth.service import Principal
-from rentengine.changes.seam import record_change
-from rentengine.changes.types import Actor, Change, Record
+from rentengine.changes.recorded import Update, recorded_create, recorded_update, sent_account
+from rentengine.changes.types import Actor, Record
 from rentengine.db.session import Database
 from rentengine.errors import BadRequest, NotFound, detail
-from rentengine.http import require_account
 from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.kit.jsonutil import dumps, format_number
 from rentengine.units import repository
@@ -169,9 +170,9 @@ async def _create(
     address = Address()
     apply_body(unit, address, body, now)
     await repository.add_unit(session, unit, address)
-    record = unit_to_wire(unit, address, public_base_url)
+    wire = partial(unit_to_wire, unit, address, public_base_url)
+    record = await recorded_create(session, actor, TABLE, unit, wire)
     store_wire(unit, record, public_base_url)
-    await record_change(session, actor, Change.insert(TABLE, unit.account_id, record))
     return record
 
 
@@ -180,24 +181,21 @@ async def _update(
 ) -> Record:
     assert body.id is not None
     found = await repository.get_unit_for_update(session, body.id)
-    if found is None or not principal.can_access(found[0].account_id):
+    if found is None:
         raise NotFound()
     unit, address = found
-    if "account_id" in body.model_fields_set and body.account_id != unit.account_id:
-        raise rule_error(
-            "/account_id",
-            "const",
-            "must be equal to the unit's current account",
-            {"allowedValue": str(unit.account_id)},
-        )
-    old = unit_to_wire(unit, address, public_base_url)
-    now = utc_now()
-    apply_body(unit, address, body, now)
-    unit.updated_at = now
-    record = unit_to_wire(unit, address, public_base_url)
+    visible(principal, unit)
+
+    def apply() -> None:
+        now = utc_now()
+        apply_body(unit, address, body, now)
+        unit.updated_at = now
+
+    wire = partial(unit_to_wire, unit, address, public_base_url)
+    record = await recorded_update(
+        session, actor, TABLE, unit, Update(wire, apply, "unit", sent_account(body))
+    )
     store_wire(unit, record, public_base_url)
-    await session.flush()
-    await record_change(session, actor, Change.update(TABLE, unit.account_id, record, old))
     return record
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rentengine.auth.access import Caller
 from rentengine.changes.types import Change, ChangeType, Record
 from rentengine.db.session import WAKE_DELIVERY_WORKER
 from rentengine.errors import Conflict, NotFound, detail
@@ -47,7 +48,7 @@ from rentengine.webhooks.payload import payload_of
 from rentengine.webhooks.retry import next_delay
 from rentengine.webhooks.secrets import api_key_of, open_api_key, open_signing_secret, signing_secret_of
 from rentengine.webhooks.sender import AttemptResult, Target
-from rentengine.webhooks.service import Caller, visible_subscription
+from rentengine.webhooks.service import visible_subscription
 from rentengine.webhooks.wire import delivery_to_wire
 
 log = logging.getLogger(__name__)

@@ -3,9 +3,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
+from rentengine.auth.access import visible_accounts
 from rentengine.auth.dependencies import CurrentPrincipal
 from rentengine.db.session import RequestSession
-from rentengine.http import JSONBytes, actor_of, json_ok, visible_accounts
+from rentengine.http import JSONBytes, actor_of, json_ok
 from rentengine.runtime import runtime_of
 from rentengine.webhooks import examples as ex
 from rentengine.webhooks import repository, service

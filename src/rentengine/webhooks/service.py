@@ -6,17 +6,19 @@ stored encrypted (`webhooks.secrets`).
 """
 
 import uuid
-from typing import Protocol
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rentengine.auth.access import Caller, require_account, visible
+from rentengine.changes.recorded import Update, recorded_create, recorded_update, sent_account
 from rentengine.changes.seam import record_change
 from rentengine.changes.types import Actor, Change, Record
-from rentengine.errors import BadRequest, Forbidden, NotFound
+from rentengine.errors import BadRequest
 from rentengine.kit.clock import utc_now
 from rentengine.kit.encryption import Keyring
 from rentengine.kit.ids import new_uuid
-from rentengine.validation import require_fields, rule_error
+from rentengine.validation import require_fields
 from rentengine.webhooks import repository
 from rentengine.webhooks.models import WebhookSubscription
 from rentengine.webhooks.schemas import CREATE_REQUIRED, DeliveryQuery, WebhookUpsert
@@ -28,27 +30,11 @@ from rentengine.webhooks.wire import delivery_to_wire, subscription_audit_record
 AUDIT_TABLE = "webhooks"
 
 
-class Caller(Protocol):
-    """Whoever acts: an API principal (its own accounts) or the operator at the CLI (every account)."""
-
-    def can_access(self, account_id: uuid.UUID) -> bool: ...
-
-
-class Operator:
-    """The CLI's caller: the person running the server may manage every account's subscriptions."""
-
-    def can_access(self, account_id: uuid.UUID) -> bool:
-        return True
-
-
 async def visible_subscription(
     session: AsyncSession, caller: Caller, webhook_id: uuid.UUID
 ) -> WebhookSubscription:
     """The live subscription, or 404 when it does not exist, was deleted or is in another account."""
-    row = await repository.live_subscription(session, webhook_id)
-    if row is None or not caller.can_access(row.account_id):
-        raise NotFound()
-    return row
+    return visible(caller, await repository.live_subscription(session, webhook_id))
 
 
 def check_body(body: WebhookUpsert) -> None:
@@ -98,8 +84,7 @@ async def _create(
     allow_private: bool,
     keyring: Keyring,
 ) -> Record:
-    if not caller.can_access(body.account_id):
-        raise Forbidden()
+    require_account(caller, body.account_id)
     # DNS is asked before the first statement, so no database lock waits on the resolver.
     await _check_url(body, allow_private)
     now = utc_now()
@@ -115,11 +100,9 @@ async def _create(
     )
     _apply(row, body, keyring)
     session.add(row)
-    await session.flush()
-    record = subscription_to_wire(row, keyring)
-    change = Change.insert(AUDIT_TABLE, row.account_id, subscription_audit_record(row))
-    await record_change(session, actor, change)
-    return record
+    # The change records the subscription without its secrets; the creator's answer shows them once.
+    await recorded_create(session, actor, AUDIT_TABLE, row, partial(subscription_audit_record, row))
+    return subscription_to_wire(row, keyring)
 
 
 async def _update(
@@ -131,31 +114,25 @@ async def _update(
     keyring: Keyring,
 ) -> Record:
     assert body.id is not None
-    if "account_id" in body.model_fields_set and not caller.can_access(body.account_id):
-        raise Forbidden()
+    account = sent_account(body)
+    if account is not None:
+        require_account(caller, account)
     # As on create, DNS is asked before the first statement takes any database lock.
     await _check_url(body, allow_private)
     row = await visible_subscription(session, caller, body.id)
-    if "account_id" in body.model_fields_set and body.account_id != row.account_id:
-        raise rule_error(
-            "/account_id",
-            "const",
-            "must be equal to the subscription's current account",
-            {"allowedValue": str(row.account_id)},
-        )
-    old = subscription_audit_record(row)
     now = utc_now()
-    _apply(row, body, keyring)
-    refresh(keyring, row)  # a key rotation: what an older key sealed moves to the current one
-    row.updated_at = now
+
+    def apply() -> None:
+        _apply(row, body, keyring)
+        refresh(keyring, row)  # a key rotation: what an older key sealed moves to the current one
+        row.updated_at = now
+
+    edit = Update(partial(subscription_audit_record, row), apply, "subscription", account)
+    await recorded_update(session, actor, AUDIT_TABLE, row, edit)
     if not row.enabled:
         # Events that happened while enabled are dropped too; re-enabling backfills nothing.
         await repository.cancel_open_deliveries(session, row.id, now)
-    await session.flush()
-    record = subscription_to_wire(row, keyring)
-    change = Change.update(AUDIT_TABLE, row.account_id, subscription_audit_record(row), old)
-    await record_change(session, actor, change)
-    return record
+    return subscription_to_wire(row, keyring)
 
 
 async def delete_subscription(
