@@ -7,40 +7,22 @@ commits (which the "nothing is written on failure" tests need).
 
 import os
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import make_url
 
 from rentengine.app import create_app
-from rentengine.db.migrate import upgrade_async
-from rentengine.db.session import async_url
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
+from tests.databases import throwaway_database
 from tests.factories import Tenant, make_tenant
 
 BACKENDS = ("sqlite", "postgresql")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-
-
-def _postgres_admin_url() -> str | None:
-    return os.environ.get("RENTENGINE_TEST_POSTGRES_URL")
-
-
-async def _create_pg_database(admin_url: str, name: str, drop: bool = False) -> None:
-    engine = create_async_engine(async_url(admin_url), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            if not drop:
-                await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -52,22 +34,8 @@ def tmp_root() -> Iterator[Path]:
 @pytest.fixture(scope="session", params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncIterator[str]:
     """A freshly migrated database of each backend, shared by the whole run."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_root / 'test.db'}"
-        await upgrade_async(url)
+    async with throwaway_database(request.param, tmp_root) as url:
         yield url
-        return
-    admin = _postgres_admin_url()
-    if admin is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("RENTENGINE_TEST_POSTGRES_URL is not set: PostgreSQL tests cannot be skipped in CI")
-        pytest.skip("PostgreSQL not configured (set RENTENGINE_TEST_POSTGRES_URL, or run `make test`)")
-    name = f"rentengine_test_{uuid.uuid4().hex[:8]}"
-    await _create_pg_database(admin, name)
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    await upgrade_async(url)
-    yield url
-    await _create_pg_database(admin, name, drop=True)
 
 
 @pytest.fixture(scope="session")

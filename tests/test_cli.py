@@ -10,20 +10,21 @@ import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import make_url, select
+from sqlalchemy import select
 
 from rentengine.app import create_app
 from rentengine.auth.models import User
 from rentengine.kit.crypto import verify_password
 from rentengine.runtime import Runtime
 from tests.auth.support import all_text
-from tests.conftest import TEST_SECRET, _create_pg_database, _postgres_admin_url, make_settings
+from tests.conftest import TEST_SECRET, make_settings
+from tests.databases import throwaway_database
 from tests.factories import property_body
 
 RENTENGINE = Path(sys.executable).with_name("rentengine")
@@ -88,23 +89,13 @@ def only_uuid(result: Result) -> uuid.UUID:
 @pytest.fixture
 async def fresh_urls(backend: str, tmp_path: Path) -> AsyncIterator[Callable[[], Awaitable[str]]]:
     """Makes empty databases of the parametrised backend: not even migrated."""
-    admin = _postgres_admin_url()
-    made: list[str] = []
+    async with AsyncExitStack() as made:
 
-    async def make() -> str:
-        name = f"rentengine_cli_{uuid.uuid4().hex[:8]}"
-        made.append(name)
-        if backend == "sqlite":
-            return f"sqlite:///{tmp_path / name}.db"
-        assert admin is not None
-        await _create_pg_database(admin, name)
-        return make_url(admin).set(database=name).render_as_string(hide_password=False)
+        async def make() -> str:
+            database = throwaway_database(backend, tmp_path, revision=None, prefix="rentengine_cli")
+            return await made.enter_async_context(database)
 
-    yield make
-    if backend == "postgresql":
-        assert admin is not None
-        for name in made:
-            await _create_pg_database(admin, name, drop=True)
+        yield make
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from rentengine.db.base import UTCDateTime
 from rentengine.db.migrate import downgrade, upgrade
 from rentengine.db.session import Database
 from rentengine.lockboxes.positions import claim_slots
-from tests.conftest import _create_pg_database, _postgres_admin_url
+from tests.databases import throwaway_database
 
 BEFORE = "0003"
 T0 = datetime(2024, 10, 5, 18, 0, tzinfo=UTC)
@@ -59,22 +59,12 @@ class EventRow(TypedDict):
 
 @pytest.fixture
 async def database_at_0003(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
-    name = f"rentengine_mig_{uuid.uuid4().hex[:8]}"
-    admin = _postgres_admin_url()
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path}/{name}.db"
-    else:
-        assert admin is not None
-        await _create_pg_database(admin, name)
-        url = sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade, url, BEFORE)
-    db = Database(url, pool_size=1)
-    try:
-        yield db
-    finally:
-        await db.dispose()
-        if backend == "postgresql" and admin is not None:
-            await _create_pg_database(admin, name, drop=True)
+    async with throwaway_database(backend, tmp_path, revision=BEFORE, prefix="rentengine_mig") as url:
+        db = Database(url, pool_size=1)
+        try:
+            yield db
+        finally:
+            await db.dispose()
 
 
 def _events(account_id: uuid.UUID, lockbox_id: uuid.UUID, offsets: list[int]) -> list[EventRow]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from rentengine.auth.ratelimit import DatabaseStore
@@ -14,7 +14,7 @@ from rentengine.db.migrate import downgrade, upgrade
 from rentengine.db.session import create_engine
 from rentengine.models import Base
 from rentengine.runtime import Runtime
-from tests.conftest import _create_pg_database, _postgres_admin_url
+from tests.databases import throwaway_database
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -32,23 +32,12 @@ async def _schema_differences(url: str) -> list[object]:
 
 
 async def test_upgrade_downgrade_upgrade_matches_the_models(backend: str, tmp_path: Path) -> None:
-    admin = _postgres_admin_url()
-    name = f"rentengine_mig_{uuid.uuid4().hex[:8]}"
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path}/{name}.db"
-    else:
-        assert admin is not None
-        await _create_pg_database(admin, name)
-        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    try:
+    async with throwaway_database(backend, tmp_path, revision=None, prefix="rentengine_mig") as url:
         await asyncio.to_thread(upgrade, url)
         assert await _schema_differences(url) == []
         await asyncio.to_thread(downgrade, url, "base")
         await asyncio.to_thread(upgrade, url)
         assert await _schema_differences(url) == []
-    finally:
-        if backend == "postgresql" and admin is not None:
-            await _create_pg_database(admin, name, drop=True)
 
 
 async def test_the_database_rate_limit_store_counts_in_its_table(runtime: Runtime, backend: str) -> None:

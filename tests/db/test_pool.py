@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from rentengine.db.poolguard import SecondConnectionRefused, ping_connections_idle_for
 from rentengine.db.session import async_url
 from rentengine.runtime import Runtime
-from tests.conftest import _postgres_admin_url
+from tests.databases import postgres_admin_url
 
 
 async def test_a_second_connection_in_the_same_task_is_refused_at_once(runtime: Runtime) -> None:
@@ -34,7 +34,7 @@ async def test_other_tasks_each_get_their_own_connection(runtime: Runtime) -> No
 
 
 async def test_an_idle_connection_closed_by_the_server_is_replaced() -> None:
-    admin = _postgres_admin_url()
+    admin = postgres_admin_url()
     assert admin is not None, "RENTENGINE_TEST_POSTGRES_URL is needed (make test starts PostgreSQL)"
     engine = create_async_engine(async_url(admin), pool_size=1, max_overflow=0)
     ping_connections_idle_for(engine, 0.0)  # every idle connection is checked

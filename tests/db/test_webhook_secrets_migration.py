@@ -21,7 +21,8 @@ from rentengine.kit.encryption import SealError, new_key
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
 from rentengine.webhooks.secrets import context, keyring_of
-from tests.conftest import TEST_SECRET, _create_pg_database, _postgres_admin_url, make_settings
+from tests.conftest import TEST_SECRET, make_settings
+from tests.databases import throwaway_database
 from tests.factories import make_tenant
 
 BEFORE, AFTER = "0005", "0006"
@@ -64,22 +65,12 @@ DELIVERIES = sa.table(
 
 @pytest.fixture
 async def database_at_0005(backend: str, tmp_path: Path) -> AsyncIterator[Database]:
-    name = f"rentengine_mig_{uuid.uuid4().hex[:8]}"
-    admin = _postgres_admin_url()
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path}/{name}.db"
-    else:
-        assert admin is not None
-        await _create_pg_database(admin, name)
-        url = sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(upgrade, url, BEFORE)
-    db = Database(url, pool_size=1)
-    try:
-        yield db
-    finally:
-        await db.dispose()
-        if backend == "postgresql" and admin is not None:
-            await _create_pg_database(admin, name, drop=True)
+    async with throwaway_database(backend, tmp_path, revision=BEFORE, prefix="rentengine_mig") as url:
+        db = Database(url, pool_size=1)
+        try:
+            yield db
+        finally:
+            await db.dispose()
 
 
 @pytest.fixture(params=["dedicated", "derived"])

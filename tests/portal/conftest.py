@@ -27,7 +27,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,8 @@ from sqlalchemy import make_url
 from rentengine.auth import service as auth
 from rentengine.portal.sessions import SESSION_COOKIE
 from rentengine.runtime import Runtime
-from tests.conftest import BACKENDS, TEST_SECRET, _create_pg_database, _postgres_admin_url, make_settings
+from tests.conftest import BACKENDS, TEST_SECRET, make_settings
+from tests.databases import throwaway_database
 from tests.ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -176,23 +177,9 @@ def chromium() -> Path:
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 
-@asynccontextmanager
-async def empty_database(backend: str, directory: Path, prefix: str) -> AsyncIterator[str]:
+def empty_database(backend: str, directory: Path, prefix: str) -> AbstractAsyncContextManager[str]:
     """An empty database of `backend` (a server given it migrates it), dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite:///{directory / f'{prefix}.db'}"
-        return
-    admin = _postgres_admin_url()
-    if admin is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("RENTENGINE_TEST_POSTGRES_URL is not set: PostgreSQL tests cannot be skipped in CI")
-        pytest.skip("PostgreSQL not configured (set RENTENGINE_TEST_POSTGRES_URL, or run `make test`)")
-    name = f"rentengine_{prefix}_{uuid.uuid4().hex[:8]}"
-    await _create_pg_database(admin, name)
-    try:
-        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _create_pg_database(admin, name, drop=True)
+    return throwaway_database(backend, directory, revision=None, prefix=f"rentengine_{prefix}")
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

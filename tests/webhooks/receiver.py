@@ -9,24 +9,22 @@ bytes the worker sent.
 
 import asyncio
 import time
-import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import make_url, update
+from sqlalchemy import update
 
-from rentengine.db.migrate import upgrade_async
 from rentengine.db.session import Database
 from rentengine.settings import Settings
 from rentengine.webhooks.models import OPEN_STATUSES, WebhookDelivery
 from rentengine.webhooks.worker import DeliveryWorker
-from tests.conftest import _create_pg_database, _postgres_admin_url
+from tests.databases import throwaway_database
 
 DEFAULT_WAIT_SECONDS = 15.0
 
@@ -167,24 +165,9 @@ async def running_receiver() -> AsyncIterator[Receiver]:
 # --- The sending side, as the delivery tests set it up -------------------------------------------
 
 
-@asynccontextmanager
-async def fresh_database(backend: str, directory: Path) -> AsyncIterator[str]:
+def fresh_database(backend: str, directory: Path) -> AbstractAsyncContextManager[str]:
     """A migrated database of its own, so that no other test's deliveries reach these workers."""
-    name = f"rentengine_hooks_{uuid.uuid4().hex[:8]}"
-    if backend == "sqlite":
-        url = f"sqlite:///{directory / name}.db"
-        await upgrade_async(url)
-        yield url
-        return
-    admin = _postgres_admin_url()
-    assert admin is not None
-    await _create_pg_database(admin, name)
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-    try:
-        await upgrade_async(url)
-        yield url
-    finally:
-        await _create_pg_database(admin, name, drop=True)
+    return throwaway_database(backend, directory, prefix="rentengine_hooks")
 
 
 def settings_with(base: Settings, **overrides: Any) -> Settings:
