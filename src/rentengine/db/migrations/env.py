@@ -38,8 +38,11 @@ async def _run_async() -> None:
                 await connection.commit()
             else:
                 await connection.execution_options(**{WRITE_OPTION: True})
-            await connection.run_sync(_run)
-            await connection.commit()
+            # Begun here, the transaction is the caller's to Alembic, which then runs every migration
+            # inside it. Left to Alembic, SQLite (no transactional DDL) would commit after each
+            # migration, dropping the write lock, and a second process could start the same upgrade.
+            async with connection.begin():
+                await connection.run_sync(_run)
     finally:
         await engine.dispose()
 
