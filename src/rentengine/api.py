@@ -5,17 +5,23 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from rentengine import API_PREFIX, API_VERSION
+from rentengine.applications.endpoints import router as applications_router
 from rentengine.audit.endpoints import router as audit_router
+from rentengine.communications.endpoints import router as communications_router
 from rentengine.errors import install_handlers
+from rentengine.leasing.endpoints import router as leasing_router
 from rentengine.lockboxes.endpoints import router as lockboxes_router
 from rentengine.openapi import install_openapi, operation_id
 from rentengine.properties.endpoints import router as properties_router
+from rentengine.prospects.endpoints import router as prospects_router
+from rentengine.showings.endpoints import router as showings_router
 from rentengine.units.endpoints import router as units_router
 from rentengine.webhooks.delivery_endpoints import router as webhook_deliveries_router
 from rentengine.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """A self-hostable server for the RentEngine Public API 1.1.1: units, lockboxes and their
-events, multifamily properties, prospects, showings and webhooks.
+events, multifamily properties, prospects, leasing events, showings, rental application groups,
+calls, messages and webhooks.
 
 Every endpoint needs `Authorization: Bearer <token>`; create a token in the portal or with
 `rentengine keys create`. Errors are `{"error", "details"}` with AJV-style detail items."""
@@ -26,7 +32,18 @@ __all__ = ["API_PREFIX", "DESCRIPTION", "create_api_app", "mount_routers"]
 
 def mount_routers(app: FastAPI) -> None:
     api = APIRouter(prefix=API_PREFIX)
-    for router in (properties_router, audit_router, lockboxes_router, units_router, webhooks_router):
+    for router in (
+        properties_router,
+        audit_router,
+        lockboxes_router,
+        units_router,
+        prospects_router,
+        leasing_router,
+        showings_router,
+        applications_router,
+        communications_router,
+        webhooks_router,
+    ):
         api.include_router(router)
     api.include_router(webhook_deliveries_router)
     app.include_router(api)

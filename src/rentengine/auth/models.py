@@ -13,6 +13,9 @@ class Account(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="America/Chicago")
+    # Showings are offered between these local times ("HH:MM", in `timezone`) every day.
+    showing_hours_start: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
+    showing_hours_end: Mapped[str] = mapped_column(String(5), default="18:00", server_default="18:00")
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -1,0 +1,1 @@
+"""Rental application groups (API.md §13): read-only, created by the platform."""

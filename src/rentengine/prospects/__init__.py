@@ -1,0 +1,1 @@
+"""Prospects (API.md §10): one person interested in one unit."""

@@ -1,0 +1,43 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rentengine.db.base import Base
+
+NAME_LENGTH = 200
+EMAIL_LENGTH = 320
+PHONE_LENGTH = 10
+
+
+class Prospect(Base):
+    """One person interested in one unit of an account."""
+
+    __tablename__ = "prospects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid())
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    first_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    last_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    # Stored lower-cased, so that matching a prospect by email ignores case on every backend.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))
+    phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
+    status: Mapped[str] = mapped_column(String(40))
+    source: Mapped[str | None] = mapped_column(String(100))
+    prospect_type: Mapped[str | None] = mapped_column(String(8))
+    credit_score: Mapped[str | None] = mapped_column(String(20))
+    income: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_prospects_account_id_id", "account_id", "id"),
+        Index("ix_prospects_account_id_created_at_id", "account_id", "created_at", "id"),
+        # The latest prospect with a phone or an email (showings, calls and messages link to it).
+        Index("ix_prospects_account_id_phone_id", "account_id", "phone", "id"),
+        Index("ix_prospects_account_id_email_id", "account_id", "email", "id"),
+        Index("ix_prospects_unit_id_id", "unit_id", "id"),
+    )

@@ -1,0 +1,1 @@
+"""Showings (API.md §12): availability, booking with prescreening, and agent tokens."""
