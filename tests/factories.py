@@ -109,3 +109,32 @@ def unit_body(account_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+async def make_prospect_row(
+    runtime: Runtime, account_id: uuid.UUID, unit_id: int | None = None, **overrides: Any
+) -> int:
+    """A prospect inserted directly (no change recorded), for tests of the domains that link to one."""
+    from rentengine.kit.clock import utc_now
+    from rentengine.prospects.models import Prospect
+
+    now = utc_now()
+    values: dict[str, Any] = {
+        "account_id": account_id,
+        "unit_id": unit_id,
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "email": f"jane-{uuid.uuid4().hex[:8]}@example.com",
+        "phone": "5551234567",
+        "status": "New",
+        "source": "Zillow",
+        "prospect_type": "Self",
+        "created_at": now,
+        "updated_at": now,
+        **overrides,
+    }
+    async with runtime.db.transaction() as session:
+        prospect = Prospect(**values)
+        session.add(prospect)
+        await session.flush()
+        return prospect.id
