@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rentengine.db.base import Base, PortableJSON, created_at_column, updated_at_column, uuid_pk
+from rentengine.db.positions import CounterColumns
 
 
 class Lockbox(Base):
@@ -58,12 +59,7 @@ class LockboxEvent(Base):
     )
 
 
-class LockboxEventCounter(Base):
-    """Per account, the position and creation time of its latest event. Writers of an account's
-    events take turns on this row, which keeps positions dense and in creation order."""
+class LockboxEventCounter(CounterColumns, Base):
+    """Per account, the position and creation time of its latest event (`rentengine.db.positions`)."""
 
     __tablename__ = "lockbox_event_counters"
-
-    account_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
-    last_seq: Mapped[int] = mapped_column(BigInteger)
-    last_created_at: Mapped[datetime]
