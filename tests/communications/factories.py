@@ -13,7 +13,7 @@ from rentengine.runtime import Runtime
 PHONE = "5551234567"
 
 
-def call_body(account_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
+def call_body(account_id: uuid.UUID, /, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "account_id": str(account_id),
         "direction": "inbound",
@@ -24,7 +24,7 @@ def call_body(account_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def message_body(account_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
+def message_body(account_id: uuid.UUID, /, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "account_id": str(account_id),
         "direction": "outbound",
@@ -45,7 +45,7 @@ class Kind:
     model: type[Call] | type[Message]
     contact_field: str
 
-    def body(self, account_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
+    def body(self, account_id: uuid.UUID, /, **overrides: Any) -> dict[str, Any]:
         make = call_body if self.model is Call else message_body
         return make(account_id, **overrides)
 
