@@ -1,0 +1,68 @@
+"""OpenAPI examples for leasing events: a prospect assigned to a leasing agent, then a showing
+booked. The first record of the list is also the `leasing_events` table's example record in the
+webhook test send."""
+
+from typing import Any
+
+from rentengine.prospects.examples import PROSPECT
+
+USER_ID = "0f4e9a52-1c3b-4f7e-9d2a-6b8c5e3f1a90"
+AGENT_ID = "5c7d2e1f-3a4b-4c6d-8e9f-0a1b2c3d4e5f"
+
+ASSIGNED: dict[str, Any] = {
+    "id": 3310472,
+    "prospect": PROSPECT["id"],
+    "event_type": "Assign to User",
+    "source": "Phone Call",
+    "notes": "Called about the house on Avenue F; handing over to Sam.",
+    "context": {"assignedToUserIds": [AGENT_ID], "applyActionInBulk": False},
+    "planned_date_time": None,
+    "created_at": "2024-10-05T18:53:03.406168Z",
+    "next_follow_up": None,
+    "created_by": USER_ID,
+}
+SHOWING_SCHEDULED: dict[str, Any] = {
+    "id": 3310519,
+    "prospect": PROSPECT["id"],
+    "event_type": "Showing Scheduled",
+    "source": None,
+    "notes": None,
+    "context": {"showing_id": 771204, "unit_id": PROSPECT["unit_of_interest"]},
+    "planned_date_time": "2024-10-10T21:30:00.000000Z",
+    "created_at": "2024-10-06T15:02:47.880163Z",
+    "next_follow_up": "2024-10-11T15:00:00.000000Z",
+    "created_by": USER_ID,
+}
+
+LIST_RESPONSE: dict[str, Any] = {
+    "data": [ASSIGNED, SHOWING_SCHEDULED],
+    "page": {"limit": 50, "page_number": 0, "has_more": False, "next_page_number": None},
+}
+
+ASSIGN_BODY: dict[str, Any] = {
+    "events": [
+        {
+            "prospect_id": PROSPECT["id"],
+            "event_type": "Assign to User",
+            "source": "Phone Call",
+            "notes": ASSIGNED["notes"],
+            "context": {"assignedToUserIds": [AGENT_ID]},
+        }
+    ]
+}
+BULK_BODY: dict[str, Any] = {
+    "events": [
+        {
+            "prospect_id": PROSPECT["id"],
+            "event_type": "Assign to User",
+            "context": {"assignedToUserIds": [AGENT_ID, USER_ID], "applyActionInBulk": True},
+        }
+    ]
+}
+REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
+    "assign": {"summary": "Assign a prospect to a user", "value": ASSIGN_BODY},
+    "bulk": {
+        "summary": "Assign to two users every prospect of the account with this prospect's phone number",
+        "value": BULK_BODY,
+    },
+}
