@@ -11,6 +11,29 @@ from rentengine.communications.models import Call, Message
 from rentengine.runtime import Runtime
 
 PHONE = "5551234567"
+# The wire objects' fields, in their documented order.
+CALL_FIELDS = (
+    "id",
+    "account_id",
+    "prospect_id",
+    "direction",
+    "contact_number",
+    "status",
+    "call_duration",
+    "user_id",
+    "created_at",
+)
+MESSAGE_FIELDS = (
+    "id",
+    "account_id",
+    "prospect_id",
+    "direction",
+    "channel",
+    "contact",
+    "body",
+    "user_id",
+    "created_at",
+)
 
 
 def call_body(account_id: uuid.UUID, /, **overrides: Any) -> dict[str, Any]:
@@ -44,14 +67,15 @@ class Kind:
     table: str
     model: type[Call] | type[Message]
     contact_field: str
+    fields: tuple[str, ...]
 
     def body(self, account_id: uuid.UUID, /, **overrides: Any) -> dict[str, Any]:
         make = call_body if self.model is Call else message_body
         return make(account_id, **overrides)
 
 
-CALLS = Kind("/calls", "calls", Call, "contact_number")
-MESSAGES = Kind("/messages", "messages", Message, "contact")
+CALLS = Kind("/calls", "calls", Call, "contact_number", CALL_FIELDS)
+MESSAGES = Kind("/messages", "messages", Message, "contact", MESSAGE_FIELDS)
 KINDS = (CALLS, MESSAGES)
 
 
