@@ -104,7 +104,7 @@ async def test_several_accounts_are_listed_together(
         first_record,
         second_record,
     ]
-    repeated = [
+    repeated: list[tuple[str, str | int | float | bool | None]] = [
         ("account_ids", str(tenant.account_id)),
         ("account_ids", str(second)),
         ("phone_number", PHONE),
@@ -136,10 +136,11 @@ async def test_exactly_one_of_prospect_id_and_phone_number(
     client: httpx.AsyncClient, tenant: Tenant, kind: Kind
 ) -> None:
     account = str(tenant.account_id)
-    for params, passing in (
+    cases: list[tuple[dict[str, Any], list[int] | None]] = [
         ({"account_ids": account}, None),
         ({"account_ids": account, "prospect_id": 1, "phone_number": PHONE}, [0, 1]),
-    ):
+    ]
+    for params, passing in cases:
         response = await client.get(kind.path, params=params, headers=tenant.headers)
         assert response.status_code == 400
         body = response.json()
