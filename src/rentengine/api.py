@@ -8,8 +8,10 @@ from rentengine import API_PREFIX, API_VERSION
 from rentengine.applications.endpoints import router as applications_router
 from rentengine.audit.endpoints import router as audit_router
 from rentengine.communications.endpoints import router as communications_router
+from rentengine.comps.endpoints import router as comps_router
 from rentengine.errors import install_handlers
 from rentengine.leasing.endpoints import router as leasing_router
+from rentengine.listings.endpoints import router as listings_router
 from rentengine.lockboxes.endpoints import router as lockboxes_router
 from rentengine.openapi import install_openapi, operation_id
 from rentengine.properties.endpoints import router as properties_router
@@ -42,6 +44,8 @@ def mount_routers(app: FastAPI) -> None:
         showings_router,
         applications_router,
         communications_router,
+        listings_router,
+        comps_router,
         webhooks_router,
     ):
         api.include_router(router)

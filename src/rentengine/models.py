@@ -5,6 +5,7 @@ from rentengine.applications.models import RentalApplicationGroup
 from rentengine.audit.models import AuditEntry
 from rentengine.auth.models import Account, ApiKey, Membership, RateLimitCounter, User
 from rentengine.communications.models import Call, Message
+from rentengine.comps.models import CompsCall
 from rentengine.db.base import Base
 from rentengine.leasing.models import LeasingEvent
 from rentengine.lockboxes.models import Lockbox, LockboxEvent
@@ -23,6 +24,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Call",
+    "CompsCall",
     "LeasingEvent",
     "Lockbox",
     "LockboxEvent",

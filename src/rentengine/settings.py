@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # Thresholds (unit_count strictly above) for the paid-feed requirements of a multifamily property.
     paid_feed_thresholds: dict[str, int] = {"Zillow": 24, "Apartments.com": 4}
     lockbox_code_digits: dict[str, int] = {"Sentrilock": 6, "Codebox": 6}
+    # Successful GET /market-tool/comps calls allowed per user in a rolling 24 hours (API.md §17).
+    comps_daily_quota: int = Field(40, ge=1, le=1_000_000)
     # Webhook delivery (API.md §19.3).
     webhook_timeout_seconds: float = Field(15.0, gt=0, le=300)
     webhook_max_retries: int = Field(10, ge=0, le=50)
