@@ -3,7 +3,7 @@ direct counts of what a test wrote."""
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 
@@ -27,7 +27,7 @@ def prospect_values(account_id: uuid.UUID, **overrides: Any) -> ProspectValues:
         "prospect_type": "Self",
         **overrides,
     }
-    return ProspectValues(**values)  # type: ignore[typeddict-item]
+    return cast(ProspectValues, values)
 
 
 async def create_prospect(
