@@ -50,13 +50,13 @@ class ActivityQuery(PageQuery):
         min_length=1,
         max_length=MAX_ACCOUNTS,
         description="Your accounts, `a,b` or repeated; any account you cannot access → 403",
-        json_schema_extra={"example": ["4b88ff32-8ba0-4bbf-8e60-c789909ac176"]},
+        examples=[["4b88ff32-8ba0-4bbf-8e60-c789909ac176"]],
     )
     prospect_id: int | None = Field(None, description="Only this prospect's; send this or `phone_number`")
     phone_number: QueryPhone | None = Field(
         None,
         description="Only this phone number's; send this or `prospect_id`",
-        json_schema_extra={"example": "5551234567"},
+        examples=["5551234567"],
     )
 
     @model_validator(mode="after")
