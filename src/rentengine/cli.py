@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rentengine.agents.cli import account_settings, agent_tokens
 from rentengine.auth import repository as auth_repository
 from rentengine.auth import service as auth
 from rentengine.auth.access import Operator
@@ -530,3 +531,7 @@ def webhooks_reseal() -> None:
 
     changed = _in_transaction(work)
     click.echo(f"re-encrypted the secrets of {changed} webhook subscriptions", err=True)
+
+
+main.add_command(agent_tokens)
+accounts.add_command(account_settings)
