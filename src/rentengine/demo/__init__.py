@@ -15,6 +15,8 @@ from rentengine.kit.ids import new_token
 from rentengine.settings import Settings
 
 DEMO_EMAIL = "demo@rentengine.local"
+# `serve --demo`: a few listings with a busy leasing season's worth of prospects.
+SERVE_DEMO_SIZES = DemoSizes(prospects=300)
 
 
 def progress_bars(enabled: bool = True) -> Callable[[str, int], Progress]:
@@ -74,7 +76,7 @@ async def ensure_demo(settings: Settings, base_url: str) -> None:
             account.id,
             Actor(user_id=user.id, request_method="CLI", request_path="rentengine serve --demo"),
         )
-        await loader.load(DemoSizes(), progress_bars(enabled=False))
+        await loader.load(SERVE_DEMO_SIZES, progress_bars(enabled=False))
     finally:
         await db.dispose()
     print(

@@ -1,4 +1,5 @@
-"""Bulk demo data: units, multifamily properties, lockboxes and lockbox events in one account.
+"""Bulk demo data: units, multifamily properties, lockboxes, lockbox events and a leasing pipeline
+(prospects with their leasing events, showings, calls, messages and application groups) in one account.
 
 Rows are built with each domain's own rules and serialisers and written in chunks, each chunk one
 transaction that also records its changes through the change seam (audit entries, and the webhook
@@ -20,6 +21,8 @@ from rentengine.changes.seam import record_changes
 from rentengine.changes.types import Actor, Change
 from rentengine.db.session import Database
 from rentengine.demo.data import DemoRandom
+from rentengine.demo.pipeline import insert_pipeline, member_ids, story_units
+from rentengine.demo.stories import PipelinePlanner
 from rentengine.kit.clock import utc_now
 from rentengine.kit.ids import new_uuid
 from rentengine.lockboxes.codes import new_code_secret
@@ -39,6 +42,8 @@ LOCKBOX_EVENTS: Table = LockboxEvent.__table__  # type: ignore[assignment]
 UNIT_CHUNK = 2_000
 EVENT_CHUNK = 10_000
 EVENTS_PER_LOCKBOX = 40
+# About 15 rows per prospect (events, calls, messages …): a batch of ~15,000 rows per transaction.
+PROSPECT_CHUNK = 1_000
 Progress = Callable[[int], None]
 
 
@@ -47,6 +52,8 @@ class DemoSizes:
     units: int = 25
     properties: int = 3
     lockbox_events: int = 200
+    # No pipeline unless asked: a caller sizing only units and events gets only those.
+    prospects: int = 0
 
 
 def _chunks(total: int, size: int) -> Iterator[int]:
@@ -71,6 +78,7 @@ class DemoLoader:
         await self.load_properties(sizes.properties, progress("properties", sizes.properties))
         await self.load_units(sizes.units, progress("units", sizes.units))
         await self.load_lockbox_events(sizes.lockbox_events, progress("lockbox events", sizes.lockbox_events))
+        await self.load_prospects(sizes.prospects, progress("prospects", sizes.prospects))
 
     async def load_properties(self, count: int, advance: Progress) -> None:
         # The service checks access against `account_ids` only; the audit trail comes from `actor`, whose
@@ -143,6 +151,20 @@ class DemoLoader:
             Change.insert("lockbox_events", self.account_id, lockbox_event_to_wire(row)) for row in rows
         ]
         await record_changes(session, self.actor, changes)
+
+    async def load_prospects(self, count: int, advance: Progress) -> None:
+        """`count` prospects on the account's units, each with the rows its leasing story needs."""
+        if count <= 0:
+            return
+        async with self.db.transaction(writes=False) as session:
+            units = await story_units(session, self.account_id)
+            members = await member_ids(session, self.account_id)
+        planner = PipelinePlanner(self.random.rng, units, members, count, utc_now())
+        for size in _chunks(count, PROSPECT_CHUNK):
+            pipeline = planner.plan(size)
+            async with self.db.transaction() as session:
+                await insert_pipeline(session, self.actor, self.account_id, pipeline)
+            advance(size)
 
     async def _unit_ids(self) -> list[int]:
         async with self.db.transaction(writes=False) as session:
