@@ -359,16 +359,30 @@ def keys_revoke(key_id: uuid.UUID) -> None:
 @click.option("--units", default=1_000, show_default=True, type=click.IntRange(min=0))
 @click.option("--lockbox-events", default=10_000, show_default=True, type=click.IntRange(min=0))
 @click.option("--properties", default=20, show_default=True, type=click.IntRange(min=0))
+@click.option(
+    "--prospects",
+    default=2_000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Prospects on the account's units over the last 120 days, each with the leasing events, "
+    "showings, calls, messages and application group of its story (about 15 rows per prospect).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def demo_data(
-    account_id: uuid.UUID | None, units: int, lockbox_events: int, properties: int, quiet: bool
+    account_id: uuid.UUID | None,
+    units: int,
+    lockbox_events: int,
+    properties: int,
+    prospects: int,
+    quiet: bool,
 ) -> None:
-    """Load realistic demo data (units, properties, lockboxes, lockbox events); prints the account id."""
+    """Load realistic demo data (units, properties, lockboxes, lockbox events, and a leasing pipeline:
+    prospects, leasing events, showings, calls, messages, application groups); prints the account id."""
     from rentengine.demo import load_demo_data
     from rentengine.demo.loader import DemoSizes
 
     settings = _settings()
-    sizes = DemoSizes(units=units, properties=properties, lockbox_events=lockbox_events)
+    sizes = DemoSizes(units=units, properties=properties, lockbox_events=lockbox_events, prospects=prospects)
     with _clear_errors():
         upgrade(settings.database_url)
         loaded = asyncio.run(load_demo_data(settings, sizes, account_id, show_progress=not quiet))
