@@ -1,0 +1,92 @@
+"""Showing slots (API.md §12.1): 30-minute windows at local wall times of the account's showing hours.
+
+Pure functions of the clock, the account's settings and the unit's scheduled showings, so that the
+availability answer and the booking check offer exactly the same slots.
+"""
+
+import zoneinfo
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from rentengine.agents.showing_settings import ShowingSettings
+
+SLOT = timedelta(minutes=30)
+LEAD = timedelta(hours=1)
+HORIZON = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+
+    def overlaps(self, showing_start: datetime) -> bool:
+        return showing_start < self.end and self.start < showing_start + SLOT
+
+    def touches(self, showing_start: datetime) -> bool:
+        return self.end == showing_start or self.start == showing_start + SLOT
+
+
+def zone_of(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        # Stored zones are checked when set; a zone this system lacks must not fail the request.
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def abbreviation(zone: zoneinfo.ZoneInfo, now: datetime) -> str | None:
+    return now.astimezone(zone).tzname()
+
+
+def _wall_time(value: str) -> time:
+    hour, minute = value.split(":")
+    return time(int(hour), int(minute))
+
+
+def _local_starts(day: date, settings: ShowingSettings, zone: zoneinfo.ZoneInfo) -> Iterator[datetime]:
+    """The day's slot starts at local wall times, as UTC instants.
+
+    A wall time skipped by a DST change has no slot; one that occurs twice has one slot, at its first
+    occurrence.
+    """
+    opening = datetime.combine(day, _wall_time(settings.start))
+    closing = datetime.combine(day, _wall_time(settings.end))
+    wall = opening
+    while wall + SLOT <= closing:
+        instant = wall.replace(tzinfo=zone)
+        as_utc = instant.astimezone(UTC)
+        if as_utc.astimezone(zone).replace(tzinfo=None) == wall:
+            yield as_utc
+        wall += SLOT
+
+
+def candidate_slots(now: datetime, settings: ShowingSettings) -> list[Slot]:
+    """Every slot inside the showing hours that starts from one hour ahead to 14 days ahead."""
+    zone = zone_of(settings.timezone)
+    earliest, latest = now + LEAD, now + HORIZON
+    day = earliest.astimezone(zone).date()
+    last_day = latest.astimezone(zone).date()
+    slots: list[Slot] = []
+    while day <= last_day:
+        slots += [Slot(s, s + SLOT) for s in _local_starts(day, settings, zone) if earliest <= s < latest]
+        day += timedelta(days=1)
+    return slots
+
+
+def free_slots(candidates: Iterable[Slot], scheduled: Iterable[datetime]) -> list[Slot]:
+    """The slots no scheduled showing overlaps."""
+    busy = list(scheduled)
+    return [slot for slot in candidates if not any(slot.overlaps(start) for start in busy)]
+
+
+def preferred_slots(free: Iterable[Slot], scheduled: Iterable[datetime]) -> list[Slot]:
+    """The free slots right before or after a scheduled showing (one trip shows the unit twice)."""
+    busy = list(scheduled)
+    return [slot for slot in free if any(slot.touches(start) for start in busy)]
+
+
+def search_range(now: datetime) -> tuple[datetime, datetime]:
+    """The planned times of scheduled showings that can overlap a candidate slot."""
+    return now + LEAD - SLOT, now + HORIZON + SLOT
