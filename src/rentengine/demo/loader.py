@@ -21,7 +21,7 @@ from rentengine.changes.seam import record_changes
 from rentengine.changes.types import Actor, Change
 from rentengine.db.session import Database
 from rentengine.demo.data import DemoRandom
-from rentengine.demo.pipeline import insert_pipeline, member_ids, story_units
+from rentengine.demo.pipeline import insert_pipeline, member_ids, showing_hours, story_units
 from rentengine.demo.stories import PipelinePlanner
 from rentengine.kit.clock import utc_now
 from rentengine.kit.ids import new_uuid
@@ -159,7 +159,8 @@ class DemoLoader:
         async with self.db.transaction(writes=False) as session:
             units = await story_units(session, self.account_id)
             members = await member_ids(session, self.account_id)
-        planner = PipelinePlanner(self.random.rng, units, members, count, utc_now())
+            hours = await showing_hours(session, self.account_id)
+        planner = PipelinePlanner(self.random.rng, units, members, hours, count, utc_now())
         for size in _chunks(count, PROSPECT_CHUNK):
             pipeline = planner.plan(size)
             async with self.db.transaction() as session:

@@ -15,9 +15,10 @@ from typing import Any, Protocol, TypeVar, cast
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rentengine.agents.showing_settings import settings_of
 from rentengine.applications.models import RentalApplicationGroup
 from rentengine.applications.service import group_to_wire
-from rentengine.auth.models import Membership
+from rentengine.auth.models import Account, Membership
 from rentengine.changes.seam import record_changes
 from rentengine.changes.types import Actor, Change, Record
 from rentengine.communications.models import Call, Message
@@ -31,13 +32,14 @@ from rentengine.demo.stories import (
     PlannedMessage,
     PlannedProspect,
     PlannedShowing,
+    ShowingHours,
 )
-from rentengine.kit.clock import isoformat_z
 from rentengine.leasing.models import LeasingEvent
 from rentengine.leasing.service import leasing_event_to_wire
 from rentengine.prospects.models import Prospect
 from rentengine.prospects.service import prospect_to_wire
 from rentengine.showings.models import Showing
+from rentengine.showings.service import showing_to_wire
 from rentengine.units.models import Address, Unit
 
 
@@ -75,6 +77,12 @@ async def story_units(session: AsyncSession, account_id: uuid.UUID) -> list[Demo
         )
         for row in rows
     ]
+
+
+async def showing_hours(session: AsyncSession, account_id: uuid.UUID) -> ShowingHours:
+    account = await session.get(Account, account_id)
+    assert account is not None  # the loader checked it
+    return ShowingHours.of(settings_of(account))
 
 
 async def member_ids(session: AsyncSession, account_id: uuid.UUID) -> list[uuid.UUID]:
@@ -123,7 +131,7 @@ def _changes(pipeline: Pipeline, account_id: uuid.UUID) -> list[Change]:
     tables: list[tuple[str, list[Record]]] = [
         ("prospects", [prospect_record(row, account_id) for row in pipeline.prospects]),
         ("leasing_events", [leasing_event_record(row, account_id) for row in pipeline.events]),
-        ("showings", [showing_record(row, account_id) for row in pipeline.showings]),
+        ("showings", [_showing_record(row, account_id) for row in pipeline.showings]),
         ("rental_application_groups", [_group_record(row, account_id) for row in pipeline.groups]),
         ("calls", [_call_record(row, account_id) for row in pipeline.calls]),
         ("messages", [_message_record(row, account_id) for row in pipeline.messages]),
@@ -231,6 +239,10 @@ def leasing_event_record(row: PlannedLeasingEvent, account_id: uuid.UUID) -> Rec
     return leasing_event_to_wire(_as(LeasingEvent, row.id, _event_values(row, account_id)))
 
 
+def _showing_record(row: PlannedShowing, account_id: uuid.UUID) -> Record:
+    return showing_to_wire(_as(Showing, row.id, _showing_values(row, account_id)))
+
+
 def _group_record(row: PlannedGroup, account_id: uuid.UUID) -> Record:
     return group_to_wire(_as(RentalApplicationGroup, row.id, _group_values(row, account_id)))
 
@@ -249,22 +261,3 @@ Model = TypeVar("Model")
 def _as(model: type[Model], row_id: int, values: dict[str, Any]) -> Model:
     """The stored row's attributes, read like an instance of `model`."""
     return cast(Model, SimpleNamespace(id=row_id, **values))
-
-
-# Showings have no GET endpoint: their webhook record is the API.md §12 showing record.
-
-
-def showing_record(row: PlannedShowing, account_id: uuid.UUID) -> Record:
-    return {
-        "id": row.id,
-        "account_id": str(account_id),
-        "unit_id": row.unit_id,
-        "prospect_id": row.prospect.id,
-        "planned_date_time": isoformat_z(row.planned_date_time),
-        "showing_method": row.showing_method,
-        "status": row.status,
-        "feedback": row.feedback,
-        "cancellation_reason": row.cancellation_reason,
-        "created_at": isoformat_z(row.created_at),
-        "updated_at": isoformat_z(row.updated_at),
-    }

@@ -11,13 +11,15 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from rentengine.agents.showing_settings import ShowingSettings
 from rentengine.demo import leads
 from rentengine.demo.leads import Person
 from rentengine.leasing.schemas import ASSIGN_TO_USER
 from rentengine.prospects.schemas import KNOWN_STATUSES
+from rentengine.showings.slots import zone_of
 
 # Every prospect status is also the leasing event that moves a prospect into it (API.md §10, §11).
 STATUS_OF_EVENT: dict[str, str] = {status: status for status in KNOWN_STATUSES} | {
@@ -33,7 +35,7 @@ SHARED_PERSON_SHARE = 0.06  # one person asking about a second unit
 AGENT_SHARE = 0.07
 UNKNOWN_CONTACT_SHARE = 0.04  # calls and texts from numbers that match no prospect
 LOW_CREDIT = frozenset({"600-649", "550-599", "Below 550"})
-SHOWING_HOURS_UTC = (14, 22)  # the earliest and latest start hour: 09:00-17:30 in the Central zone
+SLOT_MINUTES = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,40 @@ class DemoUnit:
     showing_method: str | None
     street: str
     available: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ShowingHours:
+    """The account's showing hours (API.md §12.1), which stories book showings into."""
+
+    zone: tzinfo
+    first_start: int  # minutes after local midnight at which the first 30-minute slot starts
+    slots: int  # slots a day
+
+    @classmethod
+    def of(cls, settings: ShowingSettings) -> "ShowingHours":
+        start, end = _minutes(settings.start), _minutes(settings.end)
+        return cls(zone_of(settings.timezone), start, max(1, (end - start) // SLOT_MINUTES))
+
+    def slot_after(self, rng: random.Random, moment: datetime) -> datetime:
+        """A slot's start between 3 hours and 6 days after `moment`."""
+        local = (moment + timedelta(hours=rng.uniform(3, 120))).astimezone(self.zone)
+        minute = self.first_start + SLOT_MINUTES * rng.randrange(self.slots)
+        day = local.date()
+        if local.hour * 60 + local.minute > minute:
+            day += timedelta(days=1)
+        wall = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=self.zone)
+        return wall.astimezone(UTC)
+
+    def spoken(self, instant: datetime) -> str:
+        """How a text names a showing's time: "Thu Dec 4 at 2:30 PM", local time."""
+        local = instant.astimezone(self.zone)
+        return f"{local:%a %b} {local.day} at {local.hour % 12 or 12}:{local:%M %p}"
+
+
+def _minutes(wall_time: str) -> int:
+    hour, minute = wall_time.split(":")
+    return int(hour) * 60 + int(minute)
 
 
 @dataclass(slots=True)
@@ -149,10 +185,12 @@ class PipelinePlanner:
         rng: random.Random,
         units: Sequence[DemoUnit],
         members: Sequence[uuid.UUID],
+        hours: ShowingHours,
         total: int,
         now: datetime,
     ) -> None:
         self.rng = rng
+        self.hours = hours
         self.units = units
         self.available = [unit for unit in units if unit.available]
         self.members = members
@@ -165,7 +203,7 @@ class PipelinePlanner:
         for _ in range(size):
             prospect = self._prospect(next(self.times))
             out.prospects.append(prospect)
-            Story(self.rng, self.now, self.members, prospect, out).tell()
+            Story(self.rng, self.now, self.members, self.hours, prospect, out).tell()
             if self.rng.random() < UNKNOWN_CONTACT_SHARE:
                 stranger_contact(self.rng, prospect.created_at, self.now, out)
         out.sort()
@@ -240,12 +278,14 @@ class Story:
         rng: random.Random,
         now: datetime,
         members: Sequence[uuid.UUID],
+        hours: ShowingHours,
         prospect: PlannedProspect,
         out: Pipeline,
     ) -> None:
         self.rng = rng
         self.now = now
         self.members = members
+        self.hours = hours
         self.prospect = prospect
         self.out = out
         self.clock = prospect.created_at
@@ -353,7 +393,7 @@ class Story:
     def schedule(self) -> Step | None:
         unit = self.prospect.unit
         assert unit is not None  # a story schedules only prospects of a unit
-        planned = self._slot_after(self.clock)
+        planned = self.hours.slot_after(self.rng, self.clock)
         self.showing = PlannedShowing(
             self.prospect, unit.id, planned, unit.showing_method, "Scheduled", self.clock, self.clock
         )
@@ -556,17 +596,7 @@ class Story:
     def _when(self) -> str:
         if self.showing is None:
             return ""
-        return self.showing.planned_date_time.strftime("%a %b %d at %H:%M UTC")
-
-    def _slot_after(self, moment: datetime) -> datetime:
-        """A half-hour start within the showing hours, between 3 hours and 5 days after `moment`."""
-        at = moment + timedelta(hours=self.rng.uniform(3, 120))
-        first, last = SHOWING_HOURS_UTC
-        if at.hour < first:
-            at = at.replace(hour=first + self.rng.randint(0, 3))
-        elif at.hour > last:
-            at = (at + timedelta(days=1)).replace(hour=first + self.rng.randint(0, 4))
-        return at.replace(minute=self.rng.choice((0, 30)), second=0, microsecond=0)
+        return self.hours.spoken(self.showing.planned_date_time)
 
     def _after_showing_time(self) -> None:
         """The clock moves to just after the showing's time (clamped to now)."""
