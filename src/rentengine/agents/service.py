@@ -159,4 +159,4 @@ async def issuer_emails(session: AsyncSession, tokens: Sequence[AgentToken]) -> 
     if not user_ids:
         return {}
     rows = await session.execute(select(User.id, User.email).where(User.id.in_(user_ids)))
-    return dict(rows.tuples().all())
+    return {row.id: row.email for row in rows}
