@@ -36,7 +36,7 @@ MESSAGE_FIELDS = (
 )
 
 
-def call_body(account_id: uuid.UUID, /, **overrides: Any) -> dict[str, Any]:
+def call_body(account_id: uuid.UUID | str, /, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "account_id": str(account_id),
         "direction": "inbound",
@@ -47,7 +47,7 @@ def call_body(account_id: uuid.UUID, /, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def message_body(account_id: uuid.UUID, /, **overrides: Any) -> dict[str, Any]:
+def message_body(account_id: uuid.UUID | str, /, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "account_id": str(account_id),
         "direction": "outbound",
@@ -69,7 +69,7 @@ class Kind:
     contact_field: str
     fields: tuple[str, ...]
 
-    def body(self, account_id: uuid.UUID, /, **overrides: Any) -> dict[str, Any]:
+    def body(self, account_id: uuid.UUID | str, /, **overrides: Any) -> dict[str, Any]:
         make = call_body if self.model is Call else message_body
         return make(account_id, **overrides)
 
