@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from rentengine.leasing.examples import ASSIGNED, REFUSALS
 from rentengine.runtime import Runtime
 from tests.factories import Tenant, make_prospect_row, make_tenant
 from tests.leasing.factories import assign_body, count_events, make_member
@@ -53,6 +54,7 @@ async def test_an_assignment_comes_back_as_the_documented_object(
     body = assign_body(prospect, agent, source="Phone Call", notes="Handing over to Sam")
     record = await created(client, tenant, body)
     assert list(record) == FIELDS
+    assert list(ASSIGNED) == FIELDS  # the documented example (and webhook test record) has the same shape
     assert isinstance(record["id"], int)
     assert not isinstance(record["id"], bool)
     assert record["prospect"] == prospect
@@ -175,6 +177,9 @@ async def test_details_name_the_failing_field(
         "/events",
         "must NOT have more than 1 items",
     )
+    # The documented refusal is the real one.
+    response = await post(client, tenant, {"events": [event, event]})
+    assert response.json() == REFUSALS["more_than_one_event"]["value"]
     assert await only_detail({"events": []}) == ("minItems", "/events", "must NOT have fewer than 1 items")
     assert (await only_detail({"events": [{**event, "event_type": "Showing Complete"}]}))[:2] == (
         "enum",

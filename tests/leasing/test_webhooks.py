@@ -2,7 +2,10 @@
 included), each record exactly the event's GET representation."""
 
 import httpx
+import pytest
 
+from rentengine.leasing.examples import ASSIGNED
+from rentengine.prospects.examples import PROSPECT
 from rentengine.runtime import Runtime
 from tests.factories import make_prospect_row, make_tenant
 from tests.leasing.factories import assign_body
@@ -37,3 +40,18 @@ async def test_each_created_event_is_sent_with_its_get_representation(
         {"type": "INSERT", "table": "leasing_events", "record": event, "old_record": None} for event in listed
     ]
     assert len({r.headers["webhook-id"] for r in requests}) == 2
+
+
+@pytest.mark.parametrize(("table", "example"), [("prospects", PROSPECT), ("leasing_events", ASSIGNED)])
+async def test_the_test_send_posts_the_tables_example_record(
+    hooks: Runtime, hooks_api: httpx.AsyncClient, receiver: Receiver, table: str, example: dict[str, object]
+) -> None:
+    owner = await make_tenant(hooks)
+    body = {"account_id": str(owner.account_id), "url": receiver.url(), "tables": [table, "units"]}
+    subscription = await subscribe(hooks_api, owner.headers, body)
+    response = await hooks_api.post(f"/webhooks/{subscription['id']}/test", headers=owner.headers)
+    assert response.status_code == 200, response.text
+    [request] = receiver.requests
+    expected = {"type": "INSERT", "table": table, "record": example, "old_record": None}
+    assert request.json() == expected == response.json()["payload"]
+    assert request.headers["webhook-test"] == "true"

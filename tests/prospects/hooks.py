@@ -41,8 +41,10 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield r
 
 
-async def subscribe(api: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> None:
+async def subscribe(api: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     response = await api.post(
         "/webhooks", json={"event_types": ["INSERT", "UPDATE"], **body}, headers=headers
     )
     assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created

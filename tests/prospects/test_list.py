@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from rentengine.kit.clock import isoformat_z
+from rentengine.prospects.examples import LIST_RESPONSE
 from rentengine.runtime import Runtime
 from tests.factories import Tenant, make_prospect_row, make_tenant, make_unit_row
 from tests.prospects.factories import create_prospect, prospect_at
@@ -64,6 +65,8 @@ async def test_a_prospect_has_the_documented_shape_and_types(
     )
     [prospect] = await listed(client, tenant)
     assert list(prospect) == FIELDS
+    # The documented examples (the first is also the webhook test record) have the same shape.
+    assert all(list(example) == FIELDS for example in LIST_RESPONSE)
     assert prospect == created
     assert isinstance(prospect["id"], int)
     assert not isinstance(prospect["id"], bool)

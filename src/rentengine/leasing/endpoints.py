@@ -40,6 +40,10 @@ async def list_leasing_events(
     status_code=201,
     responses={
         201: _example("The recorded event (the requested prospect's, also in bulk)", examples.ASSIGNED),
+        400: {
+            "description": "The body is invalid, or an assignee is not a member of the prospect's account",
+            "content": {"application/json": {"examples": examples.REFUSALS}},
+        },
         404: {"description": "The prospect does not exist or is not in one of your accounts"},
     },
 )

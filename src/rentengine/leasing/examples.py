@@ -66,3 +66,34 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
         "value": BULK_BODY,
     },
 }
+
+
+def _refusal(
+    keyword: str, path: str, message: str, params: dict[str, Any], schema_path: str
+) -> dict[str, Any]:
+    item = {"keyword": keyword, "instancePath": path, "schemaPath": schema_path, "params": params}
+    return {"error": "Invalid request parameters", "details": [{**item, "message": message}]}
+
+
+REFUSALS: dict[str, dict[str, Any]] = {
+    "more_than_one_event": {
+        "summary": "Only one event per request",
+        "value": _refusal(
+            "maxItems",
+            "/events",
+            "must NOT have more than 1 items",
+            {"limit": 1},
+            "#/properties/events/maxItems",
+        ),
+    },
+    "not_a_member": {
+        "summary": "An assignee who is not a member of the prospect's account",
+        "value": _refusal(
+            "membership",
+            "/events/0/context/assignedToUserIds/0",
+            "must be a member of the prospect's account",
+            {"userId": AGENT_ID, "account_id": "4b88ff32-8ba0-4bbf-8e60-c789909ac176"},
+            "#/membership",
+        ),
+    },
+}
