@@ -365,7 +365,7 @@ def keys_revoke(key_id: uuid.UUID) -> None:
     show_default=True,
     type=click.IntRange(min=0),
     help="Prospects on the account's units over the last 120 days, each with the leasing events, "
-    "showings, calls, messages and application group of its story (about 15 rows per prospect).",
+    "showings, calls, messages and application group of its story (about 12 rows per prospect).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def demo_data(
