@@ -1,4 +1,5 @@
 from collections.abc import Iterator
+
 import pytest
 
 from rentengine.kit.clock import set_clock
