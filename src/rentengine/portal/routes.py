@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from rentengine.portal import audit, keys, login, webhook_deliveries, webhooks
+from rentengine.portal import agent_tokens, audit, keys, login, webhook_deliveries, webhooks
 from rentengine.portal.pages import CsrfRefused, render
 from rentengine.portal.sessions import SESSION_COOKIE, NotSignedIn
 
@@ -21,7 +21,14 @@ def mount_portal(app: FastAPI) -> None:
         target = "keys" if request.cookies.get(SESSION_COOKIE) else "login"
         return RedirectResponse(f"{PREFIX}/{target}", status_code=303)
 
-    for pages in (login.router, keys.router, audit.router, webhooks.router, webhook_deliveries.router):
+    for pages in (
+        login.router,
+        keys.router,
+        agent_tokens.router,
+        audit.router,
+        webhooks.router,
+        webhook_deliveries.router,
+    ):
         router.include_router(pages)
     app.include_router(router)
     app.mount(
