@@ -64,3 +64,25 @@ async def test_a_booking_and_a_reschedule_reach_the_receiver(
     assert payloads[3]["old_record"] == created
     assert moved == {**created, "planned_date_time": second, "updated_at": moved["updated_at"]}
     assert moved["updated_at"] >= created["updated_at"]
+
+
+async def test_the_test_send_of_a_showings_subscription(
+    hooks: Runtime, hooks_api: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    owner = await make_tenant(hooks)
+    body = {"account_id": str(owner.account_id), "url": receiver.url(), "tables": ["showings", "prospects"]}
+    created = await hooks_api.post(
+        "/webhooks", json={"event_types": ["INSERT"], **body}, headers=owner.headers
+    )
+    assert created.status_code == 201, created.text
+    response = await hooks_api.post(f"/webhooks/{created.json()['id']}/test", headers=owner.headers)
+    assert response.status_code == 200, response.text
+    delivery = response.json()
+    assert (delivery["status"], delivery["table"], delivery["type"]) == ("succeeded", "showings", "INSERT")
+    [request] = receiver.requests
+    payload = request.json()
+    assert payload == delivery["payload"]
+    assert (payload["type"], payload["table"], payload["old_record"]) == ("INSERT", "showings", None)
+    # The showings table has no GET list and its POST answers `{"statusText": "success"}`: the
+    # document holds no showing record for the test send to take, so it sends an empty one.
+    assert payload["record"] == {}
