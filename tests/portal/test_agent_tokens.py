@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 OpenPortal = Callable[..., Awaitable[Portal]]
 MakeMember = Callable[..., Awaitable[Member]]
 PAGE = "/portal/agent-tokens"
+Form = dict[str, str | float | bool]  # what Playwright's request.post takes
 
 
 async def _issue(portal: Portal, label: str) -> str:
@@ -136,7 +137,7 @@ async def test_forms_without_their_csrf_token_change_nothing(portal: Portal, mak
     forged = await portal.page.request.post(revoke, form={"csrf_token": "guessed"}, max_redirects=0)
     assert forged.status == 403
     hours = portal.server.url(f"{PAGE}/showing-hours")
-    form = {"account_id": str(member.account_id), "timezone": "UTC", "start": "01:00", "end": "02:00"}
+    form: Form = {"account_id": str(member.account_id), "timezone": "UTC", "start": "01:00", "end": "02:00"}
     assert (await portal.page.request.post(hours, form=form, max_redirects=0)).status == 403
     assert await _tokens(portal.server, member.account_id) == [("kept", False)]
     assert await _is_valid(portal.server, member.account_id, code)
@@ -173,9 +174,9 @@ async def test_another_users_tokens_and_accounts_are_not_found(
         portal.server.url(f"{PAGE}/{theirs}/revoke"), form={"csrf_token": csrf}, max_redirects=0
     )
     assert revoke.status == 404
-    issue = {"csrf_token": csrf, "account_id": str(other.account_id), "label": "smuggled"}
+    issue: Form = {"csrf_token": csrf, "account_id": str(other.account_id), "label": "smuggled"}
     assert (await post(portal.server.url(PAGE), form=issue, max_redirects=0)).status == 404
-    hours = {"csrf_token": csrf, "account_id": str(other.account_id), "timezone": "UTC"}
+    hours: Form = {"csrf_token": csrf, "account_id": str(other.account_id), "timezone": "UTC"}
     hours |= {"start": "01:00", "end": "02:00"}
     assert (await post(portal.server.url(f"{PAGE}/showing-hours"), form=hours, max_redirects=0)).status == 404
 
