@@ -221,7 +221,8 @@ def _rebase_paths(document: dict[str, Any]) -> None:
 
 def _complete_operation(operation: dict[str, Any]) -> None:
     # A public operation declares `security: []` itself (the listings feed); the others need a token.
-    operation.setdefault("security", [{SECURITY_SCHEME: []}])
+    if operation.get("security") != []:
+        operation["security"] = [{SECURITY_SCHEME: []}]
     responses: dict[str, Any] = operation.setdefault("responses", {})
     responses.pop("422", None)
     for status, response in responses.items():

@@ -19,10 +19,18 @@ CompPropertyType = Literal["Single Family", "Townhouse", "Apartment"]
 
 
 class CompsQuery(WireModel):
-    latitude: Finite = Field(ge=-90, le=90, description="Latitude of the subject property")
-    longitude: Finite = Field(ge=-180, le=180, description="Longitude of the subject property")
+    latitude: Finite = Field(
+        ge=-90, le=90, description="Latitude of the subject property", examples=[30.3132]
+    )
+    longitude: Finite = Field(
+        ge=-180, le=180, description="Longitude of the subject property", examples=[-97.7236]
+    )
     radius_miles: Finite | None = Field(
-        None, gt=0, le=MAX_RADIUS_MILES, description="Search radius; exactly one of this or `zipcodes`"
+        None,
+        gt=0,
+        le=MAX_RADIUS_MILES,
+        description="Search radius; exactly one of this or `zipcodes`",
+        examples=[2],
     )
     zipcodes: CommaList[ZipCode] | None = Field(
         None,
