@@ -56,7 +56,7 @@ IncomeRange = Annotated[
 
 
 class AvailabilityQuery(WireModel):
-    unitId: int = Field(description="A unit of one of your accounts")
+    unitId: int = Field(description="A unit of one of your accounts", json_schema_extra={"example": 12345})
 
 
 class ShowingWindow(BaseModel):
