@@ -284,11 +284,11 @@ class Story:
     ) -> None:
         self.rng = rng
         self.now = now
-        self.members = members
         self.hours = hours
         self.prospect = prospect
         self.out = out
         self.clock = prospect.created_at
+        # The one user who handles this prospect (outbound calls and texts, manual events), if any.
         self.agent: uuid.UUID | None = rng.choice(members) if members else None
         self.showing: PlannedShowing | None = None
         self.group: PlannedGroup | None = None
