@@ -42,7 +42,7 @@ LOCKBOX_EVENTS: Table = LockboxEvent.__table__  # type: ignore[assignment]
 UNIT_CHUNK = 2_000
 EVENT_CHUNK = 10_000
 EVENTS_PER_LOCKBOX = 40
-# About 15 rows per prospect (events, calls, messages …): a batch of ~15,000 rows per transaction.
+# About 12 rows per prospect (events, messages, calls …): some 12,000 rows per transaction.
 PROSPECT_CHUNK = 1_000
 Progress = Callable[[int], None]
 
