@@ -111,7 +111,12 @@ async def list_marketing_listings(
     accountId: Annotated[uuid.UUID, Path(examples=[ACCOUNT_PATH_EXAMPLE])],
     query: Annotated[ListingsQuery, Query()],
     if_none_match: Annotated[
-        str | None, Header(description="The `ETag` of a copy held; 304 while it is current", max_length=8192)
+        str | None,
+        Header(
+            alias="If-None-Match",
+            description="The `ETag` of a copy held; 304 while it is current",
+            max_length=8192,
+        ),
     ] = None,
 ) -> Response:
     """Lists the account's Available units for its website."""
