@@ -86,6 +86,35 @@ def concrete_url(document: dict[str, Any], path: str, operation: dict[str, Any])
     return path
 
 
+def example_query(operation: dict[str, Any]) -> dict[str, str]:
+    """The operation's documented example query: every query parameter that shows an example (each
+    required one must), lists as `a,b`. Where one of several parameters is needed (`/calls`: a
+    prospect or a phone number), the one that shows an example is the one a client would send."""
+    query: dict[str, str] = {}
+    for param in operation.get("parameters", []):
+        if param["in"] != "query":
+            continue
+        value = _parameter_example(param)
+        if value is _NONE:
+            assert not param.get("required"), f"required query parameter {param['name']!r} shows no example"
+            continue
+        query[param["name"]] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    return query
+
+
+_NONE = object()
+
+
+def _parameter_example(param: dict[str, Any]) -> Any:
+    schema = param.get("schema", {})
+    for source in (param, schema):
+        if "example" in source:
+            return source["example"]
+        if source.get("examples"):
+            return source["examples"][0]
+    return _NONE
+
+
 def request_body(operation: dict[str, Any]) -> Any:
     """The operation's first documented request example (None without a body)."""
     media = operation.get("requestBody", {}).get("content", {}).get("application/json")
