@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from rentengine.runtime import Runtime
+from rentengine.showings.examples import SHOWING
 from tests.factories import make_tenant
 from tests.prospects.hooks import subscribe
 from tests.showings.helpers import availability, book, booked, create_unit, events_of, showings_of, starts
@@ -88,6 +89,6 @@ async def test_the_test_send_of_a_showings_subscription(
     payload = request.json()
     assert payload == delivery["payload"]
     assert (payload["type"], payload["table"], payload["old_record"]) == ("INSERT", "showings", None)
-    # The showings table has no GET list and its POST answers `{"statusText": "success"}`: the
-    # document holds no showing record for the test send to take, so it sends an empty one.
-    assert payload["record"] == {}
+    # No operation returns a showing (a booking answers `{"statusText": "success"}`): the test
+    # send takes the documented showing record.
+    assert payload["record"] == SHOWING

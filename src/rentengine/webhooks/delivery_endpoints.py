@@ -11,6 +11,7 @@ from rentengine.db.session import RequestSession
 from rentengine.http import JSONBytes, json_ok
 from rentengine.lockboxes.examples import LOCKBOX
 from rentengine.runtime import runtime_of
+from rentengine.showings.examples import SHOWING
 from rentengine.webhooks import delivery_service as deliveries
 from rentengine.webhooks.examples import DELIVERY, json_example
 from rentengine.webhooks.metrics import WebhookMetrics
@@ -123,8 +124,14 @@ async def send_test_delivery(request: Request, principal: CurrentPrincipal, webh
     return wire
 
 
+# Tables whose records no operation returns (a booking answers `{"statusText": "success"}`).
+RECORDS_WITHOUT_OPERATION: dict[str, Record] = {"showings": SHOWING}
+
+
 def example_record(document: dict[str, Any], table: str) -> Record:
     """The table's example record in the OpenAPI document: from its GET list, else its POST answer."""
+    if table in RECORDS_WITHOUT_OPERATION:
+        return RECORDS_WITHOUT_OPERATION[table]
     item = document.get("paths", {}).get(f"/{table}", {})
     for method, status in (("get", "200"), ("post", "201"), ("post", "200")):
         response = item.get(method, {}).get("responses", {}).get(status, {})
