@@ -76,6 +76,7 @@ async def test_issue_list_and_revoke_a_token(
     assert re.fullmatch(r"[A-Z0-9]{6}", code)
     assert "cannot be shown again" in await portal.page.inner_text(".token")
     assert await _is_valid(portal.server, member.account_id, code)
+    await portal.screenshot("agent-tokens")
 
     await portal.goto(PAGE)  # what a later visit (or a reload by address) shows
     assert code not in await portal.page.content()
