@@ -1,11 +1,12 @@
 """The slot arithmetic (pure): local wall times across DST changes, the 1-hour lead and 14-day
 horizon, overlaps with scheduled showings and the preferred neighbours."""
 
+import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rentengine.agents.showing_settings import ShowingSettings
-from rentengine.showings.slots import Slot, candidate_slots, free_slots, preferred_slots
+from rentengine.showings.slots import SLOT, Slot, candidate_slots, free_slots, preferred_slots
 
 CHICAGO = ShowingSettings("America/Chicago", "09:00", "18:00")
 CHICAGO_ZONE = ZoneInfo("America/Chicago")
@@ -96,3 +97,26 @@ def test_a_scheduled_showing_takes_every_slot_it_overlaps_and_its_neighbours_are
     free = free_slots(candidates, [odd])
     assert [s.start for s in free] == [candidates[i].start for i in (0, 1, 4, 5)]
     assert preferred_slots(free, [odd]) == []
+
+
+def test_free_and_preferred_slots_agree_with_checking_every_showing_against_every_slot() -> None:
+    rng = random.Random(7)
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    candidates = candidate_slots(now, ShowingSettings("America/Chicago", "09:00", "18:00"))
+    for _ in range(50):
+        # Showings on the half-hour grid and off it, some sharing a start.
+        scheduled = [
+            candidates[0].start + timedelta(minutes=rng.choice((30, 7, 15)) * rng.randrange(0, 600))
+            for _ in range(rng.randrange(0, 120))
+        ]
+        expected_free = [
+            slot
+            for slot in candidates
+            if not any(start < slot.end and slot.start < start + SLOT for start in scheduled)
+        ]
+        expected_preferred = [
+            slot for slot in expected_free if any(slot.end == t or slot.start == t + SLOT for t in scheduled)
+        ]
+        free = free_slots(candidates, scheduled)
+        assert free == expected_free
+        assert preferred_slots(free, scheduled) == expected_preferred

@@ -4,6 +4,7 @@ Pure functions of the clock, the account's settings and the unit's scheduled sho
 availability answer and the booking check offer exactly the same slots.
 """
 
+import bisect
 import zoneinfo
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,12 +21,6 @@ HORIZON = timedelta(days=14)
 class Slot:
     start: datetime
     end: datetime
-
-    def overlaps(self, showing_start: datetime) -> bool:
-        return showing_start < self.end and self.start < showing_start + SLOT
-
-    def touches(self, showing_start: datetime) -> bool:
-        return self.end == showing_start or self.start == showing_start + SLOT
 
 
 def zone_of(name: str) -> zoneinfo.ZoneInfo:
@@ -76,15 +71,25 @@ def candidate_slots(now: datetime, settings: ShowingSettings) -> list[Slot]:
 
 
 def free_slots(candidates: Iterable[Slot], scheduled: Iterable[datetime]) -> list[Slot]:
-    """The slots no scheduled showing overlaps."""
-    busy = list(scheduled)
-    return [slot for slot in candidates if not any(slot.overlaps(start) for start in busy)]
+    """The slots no scheduled showing overlaps.
+
+    A showing starting at t overlaps the slot [s, s + 30 min) exactly when s - 30 min < t < s + 30
+    min: one binary search in the sorted starts per slot, so a unit with hundreds of showings costs
+    no more than a few (a scan of every showing per slot grew with their product).
+    """
+    busy = sorted(scheduled)
+    return [slot for slot in candidates if not _overlapped(slot, busy)]
+
+
+def _overlapped(slot: Slot, busy: list[datetime]) -> bool:
+    first_after = bisect.bisect_right(busy, slot.start - SLOT)
+    return first_after < len(busy) and busy[first_after] < slot.end
 
 
 def preferred_slots(free: Iterable[Slot], scheduled: Iterable[datetime]) -> list[Slot]:
     """The free slots right before or after a scheduled showing (one trip shows the unit twice)."""
-    busy = list(scheduled)
-    return [slot for slot in free if any(slot.touches(start) for start in busy)]
+    busy = set(scheduled)
+    return [slot for slot in free if slot.end in busy or slot.start - SLOT in busy]
 
 
 def search_range(now: datetime) -> tuple[datetime, datetime]:
