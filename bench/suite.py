@@ -17,6 +17,8 @@ counters where `serve` puts them by default) and wrk on loopback:
    commit→receipt latency at 200 events/s;
 7. peak RSS of a one-process server after listing all 1M events page by page ÷ before;
 8. and 9. the rate limiter on ÷ off, one process, counters in memory (8) and in Redis (9);
+10. `POST /showings/create` requests/s with one subscription to its three tables ÷ with none
+   (`bench.showing_writes`);
 
 plus reference lines without a goal (`bench.request_path`): the in-process loop, and granian ÷
 uvicorn for the bare app and for serve's own app.
@@ -56,6 +58,7 @@ from bench.mock_vs_prism import ensure_prism
 from bench.processes import REPO, Processes, processes
 from bench.report import IMAGES, Figure, figures_table, plot_latency_by_page, plot_throughput, update_document
 from bench.request_path import RequestPath
+from bench.showing_writes import ShowingWrites, measure_showing_writes
 from bench.stack import server_env
 from bench.webhook_delivery import DeliveryFigures, measure_delivery_figures
 
@@ -72,6 +75,7 @@ class BackendRun:
     growth_p50: tuple[float, float] = (0.0, 0.0)  # small, big
     memory: MemoryWalk | None = None
     delivery: DeliveryFigures | None = None
+    showings: ShowingWrites | None = None
 
 
 def measure_api(
@@ -112,6 +116,10 @@ def figures(runs: list[BackendRun]) -> list[Figure]:
     def delivery(r: BackendRun) -> DeliveryFigures:
         assert r.delivery is not None
         return r.delivery
+
+    def showings(r: BackendRun) -> ShowingWrites:
+        assert r.showings is not None
+        return r.showings
 
     request_figures = request_path.figures([r.request_path for r in runs])
     return [
@@ -175,6 +183,16 @@ def figures(runs: list[BackendRun]) -> list[Figure]:
             at_most=1.10,
         ),
         *(f for f in request_figures if f.number not in (1, 2)),
+        Figure(
+            10,
+            "`POST /showings/create` req/s, 1 subscription (3 tables) ÷ none",
+            "≥ 0.85",
+            *each(
+                lambda r: showings(r).ratio,
+                lambda r: f"{showings(r).one_per_second:,.0f} vs {showings(r).none_per_second:,.0f}/s",
+            ),
+            at_least=0.85,
+        ),
     ]
 
 
@@ -234,6 +252,8 @@ def main() -> None:
             measure_api(run, big_data, small_data, procs, redis, workdir)
             print(f"[{backend}] figures 5 and 6: writes and webhook deliveries", flush=True)
             run.delivery = asyncio.run(measure_delivery_figures(backend, admin_url))
+            print(f"[{backend}] figure 10: bookings", flush=True)
+            run.showings = asyncio.run(measure_showing_writes(backend, admin_url))
             runs.append(run)
     command = (
         "make bench"
