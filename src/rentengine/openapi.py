@@ -69,6 +69,16 @@ _BAD_LIMIT = {
 }
 
 
+def json_example(description: str, example: Any) -> dict[str, Any]:
+    """One documented response with its example body."""
+    return {"description": description, "content": {"application/json": {"example": example}}}
+
+
+def json_examples(description: str, named: dict[str, Any]) -> dict[str, Any]:
+    """One documented response with named examples (`{name: {"summary", "value"}}`)."""
+    return {"description": description, "content": {"application/json": {"examples": named}}}
+
+
 def _error_response(description: str, error: str) -> dict[str, Any]:
     content = {"schema": _ERROR_REF, "example": {"error": error}}
     return {"description": description, "content": {"application/json": content}}

@@ -1,6 +1,6 @@
 """Calls and messages (API.md §14): activity that happened elsewhere, recorded and linked to prospects."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
@@ -10,19 +10,18 @@ from rentengine.communications.schemas import ActivityQuery, CallCreate, CallOut
 from rentengine.db.session import RequestSession
 from rentengine.envelope import Envelope
 from rentengine.http import JSONBytes, actor_of, json_ok
+from rentengine.openapi import json_example
 
 router = APIRouter(tags=["Calls and messages"])
-
-
-def _example(description: str, value: Any) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"example": value}}}
 
 
 @router.get(
     "/calls",
     response_model=Envelope[CallOut],
     response_class=JSONBytes,
-    responses={200: _example("The matching calls, `id` ascending (the `env` envelope)", examples.CALLS_PAGE)},
+    responses={
+        200: json_example("The matching calls, `id` ascending (the `env` envelope)", examples.CALLS_PAGE)
+    },
 )
 async def list_calls(
     principal: CurrentPrincipal, session: RequestSession, query: Annotated[ActivityQuery, Query()]
@@ -36,7 +35,7 @@ async def list_calls(
     response_model=CallOut,
     response_class=JSONBytes,
     status_code=201,
-    responses={201: _example("The recorded call", examples.CALL)},
+    responses={201: json_example("The recorded call", examples.CALL)},
 )
 async def create_call(
     request: Request,
@@ -54,7 +53,9 @@ async def create_call(
     response_model=Envelope[MessageOut],
     response_class=JSONBytes,
     responses={
-        200: _example("The matching messages, `id` ascending (the `env` envelope)", examples.MESSAGES_PAGE)
+        200: json_example(
+            "The matching messages, `id` ascending (the `env` envelope)", examples.MESSAGES_PAGE
+        )
     },
 )
 async def list_messages(
@@ -69,7 +70,7 @@ async def list_messages(
     response_model=MessageOut,
     response_class=JSONBytes,
     status_code=201,
-    responses={201: _example("The recorded message", examples.MESSAGE)},
+    responses={201: json_example("The recorded message", examples.MESSAGE)},
 )
 async def create_message(
     request: Request,

@@ -1,6 +1,6 @@
 """Leasing events (API.md §11): what happened to a prospect, one event at a time."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
@@ -10,12 +10,9 @@ from rentengine.envelope import Envelope
 from rentengine.http import JSONBytes, actor_of, json_ok
 from rentengine.leasing import examples, service
 from rentengine.leasing.schemas import LeasingEventCreate, LeasingEventOut, LeasingEventQuery
+from rentengine.openapi import json_example
 
 router = APIRouter(tags=["Leasing events"])
-
-
-def _example(description: str, value: Any) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"example": value}}}
 
 
 @router.get(
@@ -23,7 +20,7 @@ def _example(description: str, value: Any) -> dict[str, Any]:
     response_model=Envelope[LeasingEventOut],
     response_class=JSONBytes,
     responses={
-        200: _example("The matching events, `id` ascending (the `env` envelope)", examples.LIST_RESPONSE)
+        200: json_example("The matching events, `id` ascending (the `env` envelope)", examples.LIST_RESPONSE)
     },
 )
 async def list_leasing_events(
@@ -39,7 +36,7 @@ async def list_leasing_events(
     response_class=JSONBytes,
     status_code=201,
     responses={
-        201: _example("The recorded event (the requested prospect's, also in bulk)", examples.ASSIGNED),
+        201: json_example("The recorded event (the requested prospect's, also in bulk)", examples.ASSIGNED),
         400: {
             "description": "The body is invalid, or an assignee is not a member of the prospect's account",
             "content": {"application/json": {"examples": examples.REFUSALS}},

@@ -19,6 +19,7 @@ from rentengine.lockboxes.schemas import (
     LockboxQuery,
     LockboxTransfer,
 )
+from rentengine.openapi import json_example
 from rentengine.runtime import runtime_of
 
 router = APIRouter()
@@ -31,7 +32,7 @@ EVENTS_TAG = "Lockbox events"
     tags=[LOCKBOXES_TAG],
     response_model=list[LockboxOut],
     response_class=JSONBytes,
-    responses={200: ex.json_example("The matching lockboxes, oldest first", [ex.LOCKBOX])},
+    responses={200: json_example("The matching lockboxes, oldest first", [ex.LOCKBOX])},
 )
 async def list_lockboxes(
     principal: CurrentPrincipal, session: RequestSession, query: Annotated[LockboxQuery, Query()]
@@ -48,8 +49,8 @@ async def list_lockboxes(
     response_class=JSONBytes,
     status_code=201,
     responses={
-        201: ex.json_example("The created lockboxes, in request order", ex.CREATED),
-        409: ex.json_example("A serial number already exists in the account", ex.SERIAL_CONFLICT),
+        201: json_example("The created lockboxes, in request order", ex.CREATED),
+        409: json_example("A serial number already exists in the account", ex.SERIAL_CONFLICT),
     },
 )
 async def create_lockboxes(
@@ -72,8 +73,8 @@ async def create_lockboxes(
     response_model=list[LockboxOut],
     response_class=JSONBytes,
     responses={
-        200: ex.json_example("The moved lockboxes, with their new account", ex.TRANSFERRED),
-        409: ex.json_example("A serial number already exists in the target account", ex.SERIAL_CONFLICT),
+        200: json_example("The moved lockboxes, with their new account", ex.TRANSFERRED),
+        409: json_example("A serial number already exists in the target account", ex.SERIAL_CONFLICT),
     },
 )
 async def transfer_lockboxes(
@@ -95,7 +96,7 @@ async def transfer_lockboxes(
     tags=[LOCKBOXES_TAG],
     response_model=GeneratedCodeOut,
     response_class=JSONBytes,
-    responses={200: ex.json_example("The code for that day", ex.GENERATED)},
+    responses={200: json_example("The code for that day", ex.GENERATED)},
 )
 async def generate_code(
     request: Request,
@@ -122,7 +123,7 @@ async def generate_code(
     tags=[EVENTS_TAG],
     response_model=list[LockboxEventOut],
     response_class=JSONBytes,
-    responses={200: ex.json_example("The matching events, oldest first", [ex.EVENT])},
+    responses={200: json_example("The matching events, oldest first", [ex.EVENT])},
 )
 async def list_lockbox_events(
     principal: CurrentPrincipal, session: RequestSession, query: Annotated[LockboxEventQuery, Query()]
@@ -138,7 +139,7 @@ async def list_lockbox_events(
     response_model=list[LockboxEventOut],
     response_class=JSONBytes,
     status_code=201,
-    responses={201: ex.json_example("The created events, in request order", [ex.EVENT])},
+    responses={201: json_example("The created events, in request order", [ex.EVENT])},
 )
 async def create_lockbox_events(
     request: Request,

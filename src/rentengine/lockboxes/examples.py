@@ -80,8 +80,3 @@ EVENTS_BODY: dict[str, Any] = {
         }
     ]
 }
-
-
-def json_example(description: str, example: Any) -> dict[str, Any]:
-    """One documented response with its example body."""
-    return {"description": description, "content": {"application/json": {"example": example}}}

@@ -1,4 +1,4 @@
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
@@ -6,6 +6,7 @@ from rentengine.auth.access import visible_accounts
 from rentengine.auth.dependencies import CurrentPrincipal
 from rentengine.db.session import RequestSession
 from rentengine.http import JSONBytes, actor_of, json_ok
+from rentengine.openapi import json_example
 from rentengine.properties import examples, repository, service
 from rentengine.properties.schemas import PropertyOut, PropertyQuery, PropertyUpsert
 from rentengine.runtime import runtime_of
@@ -13,15 +14,11 @@ from rentengine.runtime import runtime_of
 router = APIRouter(tags=["Multifamily properties"])
 
 
-def _example(description: str, value: Any) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"example": value}}}
-
-
 @router.get(
     "/multifamily_properties",
     response_model=list[PropertyOut],
     response_class=JSONBytes,
-    responses={200: _example("The matching properties (a bare array)", examples.LIST_RESPONSE)},
+    responses={200: json_example("The matching properties (a bare array)", examples.LIST_RESPONSE)},
 )
 async def list_multifamily_properties(
     request: Request,
@@ -41,10 +38,10 @@ async def list_multifamily_properties(
     response_class=JSONBytes,
     status_code=201,
     responses={
-        201: _example("Created: an array holding the new property", examples.CREATED_RESPONSE),
+        201: json_example("Created: an array holding the new property", examples.CREATED_RESPONSE),
         200: {
             "model": list[PropertyOut],
-            **_example("Updated: an array holding the updated property", examples.UPDATED_RESPONSE),
+            **json_example("Updated: an array holding the updated property", examples.UPDATED_RESPONSE),
         },
     },
 )

@@ -1,24 +1,17 @@
 """Showings (API.md §12): a unit's open windows, and booking one."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 
 from rentengine.auth.dependencies import CurrentPrincipal
 from rentengine.db.session import RequestSession
 from rentengine.http import JSONBytes, actor_of, json_ok
+from rentengine.openapi import json_example, json_examples
 from rentengine.showings import booking, examples, service
 from rentengine.showings.schemas import AvailabilityOut, AvailabilityQuery, ShowingCreate, ShowingCreated
 
 router = APIRouter(tags=["Showings"])
-
-
-def _examples(description: str, named: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"examples": named}}}
-
-
-def _example(description: str, value: Any) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"example": value}}}
 
 
 @router.get(
@@ -26,11 +19,13 @@ def _example(description: str, value: Any) -> dict[str, Any]:
     response_model=AvailabilityOut,
     response_class=JSONBytes,
     responses={
-        200: _examples(
+        200: json_examples(
             "30-minute windows in the account's showing hours, from one hour to 14 days ahead",
             examples.AVAILABILITY_EXAMPLES,
         ),
-        404: _example("The unit does not exist or is not in one of your accounts", {"error": "Not found"}),
+        404: json_example(
+            "The unit does not exist or is not in one of your accounts", {"error": "Not found"}
+        ),
     },
 )
 async def get_showing_availability(
@@ -45,14 +40,14 @@ async def get_showing_availability(
     response_model=ShowingCreated,
     response_class=JSONBytes,
     responses={
-        200: _example(
+        200: json_example(
             "Scheduled: the prospect, the showing and a leasing event are written", examples.SUCCESS
         ),
-        400: _examples(
+        400: json_examples(
             "Invalid body, failed prescreen, bad agent token or a time that is not an open window",
             examples.REFUSED_EXAMPLES,
         ),
-        404: _example(
+        404: json_example(
             "The unit, or the showing to reschedule, does not exist or is not in one of your accounts",
             {"error": "Not found"},
         ),

@@ -10,10 +10,11 @@ from rentengine.changes.types import Record
 from rentengine.db.session import RequestSession
 from rentengine.http import JSONBytes, json_ok
 from rentengine.lockboxes.examples import LOCKBOX
+from rentengine.openapi import json_example
 from rentengine.runtime import runtime_of
 from rentengine.showings.examples import SHOWING
 from rentengine.webhooks import delivery_service as deliveries
-from rentengine.webhooks.examples import DELIVERY, json_example
+from rentengine.webhooks.examples import DELIVERY
 from rentengine.webhooks.metrics import WebhookMetrics
 from rentengine.webhooks.schemas import DeliveryOut
 from rentengine.webhooks.secrets import keyring_of

@@ -7,6 +7,7 @@ from rentengine.auth.access import visible_accounts
 from rentengine.auth.dependencies import CurrentPrincipal
 from rentengine.db.session import RequestSession
 from rentengine.http import JSONBytes, actor_of, json_ok
+from rentengine.openapi import json_example
 from rentengine.runtime import runtime_of
 from rentengine.webhooks import examples as ex
 from rentengine.webhooks import repository, service
@@ -21,7 +22,7 @@ router = APIRouter(tags=["Webhooks"])
     "/webhooks",
     response_model=list[WebhookOut],
     response_class=JSONBytes,
-    responses={200: ex.json_example("The subscriptions, oldest first (a bare array)", [ex.SUBSCRIPTION])},
+    responses={200: json_example("The subscriptions, oldest first (a bare array)", [ex.SUBSCRIPTION])},
 )
 async def list_webhooks(
     request: Request,
@@ -41,8 +42,8 @@ async def list_webhooks(
     response_class=JSONBytes,
     status_code=201,
     responses={
-        201: ex.json_example("Created: the subscription with its signing secret", ex.SUBSCRIPTION),
-        200: {"model": WebhookOut, **ex.json_example("Updated: the subscription", ex.DISABLED)},
+        201: json_example("Created: the subscription with its signing secret", ex.SUBSCRIPTION),
+        200: {"model": WebhookOut, **json_example("Updated: the subscription", ex.DISABLED)},
     },
 )
 async def upsert_webhook(
@@ -82,7 +83,7 @@ async def delete_webhook(
     "/webhooks/{id}/deliveries",
     response_model=list[DeliveryOut],
     response_class=JSONBytes,
-    responses={200: ex.json_example("The deliveries, oldest first, with their attempts", [ex.DELIVERY])},
+    responses={200: json_example("The deliveries, oldest first, with their attempts", [ex.DELIVERY])},
 )
 async def list_webhook_deliveries(
     principal: CurrentPrincipal,

@@ -79,8 +79,3 @@ DELIVERY: dict[str, Any] = {
     "next_attempt_at": "2024-10-06T08:12:57.530114Z",
     "created_at": "2024-10-06T08:12:44.019263Z",
 }
-
-
-def json_example(description: str, example: Any) -> dict[str, Any]:
-    """One documented response with its example body."""
-    return {"description": description, "content": {"application/json": {"example": example}}}
