@@ -7,36 +7,14 @@ from typing import Any
 import httpx
 import pytest
 
-from rentengine.app import create_app
 from rentengine.runtime import Runtime
 from tests.communications.factories import KINDS, PHONE
-from tests.conftest import make_settings
 from tests.factories import Tenant, make_prospect_row, make_tenant
 from tests.webhooks.receiver import (
     Receiver,
     cancel_open_deliveries,
-    fresh_database,
-    running_receiver,
     running_worker,
 )
-
-
-@pytest.fixture(scope="module")
-async def hooks(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runtime]:
-    """A database of this module's own, so that its worker sends no other module's deliveries."""
-    async with fresh_database(backend, tmp_path_factory.mktemp("hooks")) as url:
-        runtime = Runtime.build(make_settings(url, webhook_allow_private_targets=True))
-        try:
-            yield runtime
-        finally:
-            await runtime.db.dispose()
-
-
-@pytest.fixture(scope="module")
-async def api(hooks: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(hooks.settings, hooks))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver/api/public/v1") as client:
-        yield client
 
 
 @pytest.fixture
@@ -45,29 +23,27 @@ async def owner(hooks: Runtime) -> AsyncIterator[Tenant]:
     await cancel_open_deliveries(hooks.db)
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with running_receiver() as r:
-        yield r
-
-
-async def subscribe(api: httpx.AsyncClient, owner: Tenant, url: str, tables: list[str]) -> dict[str, Any]:
+async def subscribe(
+    hooks_api: httpx.AsyncClient, owner: Tenant, url: str, tables: list[str]
+) -> dict[str, Any]:
     body = {"account_id": str(owner.account_id), "url": url, "tables": tables, "event_types": ["INSERT"]}
-    response = await api.post("/webhooks", json=body, headers=owner.headers)
+    response = await hooks_api.post("/webhooks", json=body, headers=owner.headers)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
 
 
 async def test_each_write_is_sent_with_the_get_representation(
-    api: httpx.AsyncClient, hooks: Runtime, owner: Tenant, receiver: Receiver
+    hooks_api: httpx.AsyncClient, hooks: Runtime, owner: Tenant, receiver: Receiver
 ) -> None:
     prospect = await make_prospect_row(hooks, owner.account_id, phone=PHONE)
-    await subscribe(api, owner, receiver.url(), [kind.table for kind in KINDS])
+    await subscribe(hooks_api, owner, receiver.url(), [kind.table for kind in KINDS])
     async with running_worker(hooks.settings, hooks.db):
         records = []
         for kind in KINDS:
-            response = await api.post(kind.path, json=kind.body(owner.account_id), headers=owner.headers)
+            response = await hooks_api.post(
+                kind.path, json=kind.body(owner.account_id), headers=owner.headers
+            )
             assert response.status_code == 201, response.text
             records.append(response.json())
         requests = await receiver.wait_for(len(KINDS))
@@ -81,7 +57,7 @@ async def test_each_write_is_sent_with_the_get_representation(
             "record": record,
             "old_record": None,
         }
-        listed = await api.get(
+        listed = await hooks_api.get(
             kind.path,
             params={"account_ids": str(owner.account_id), "prospect_id": prospect},
             headers=owner.headers,
@@ -90,25 +66,25 @@ async def test_each_write_is_sent_with_the_get_representation(
 
 
 async def test_a_refused_write_sends_nothing(
-    api: httpx.AsyncClient, hooks: Runtime, owner: Tenant, receiver: Receiver
+    hooks_api: httpx.AsyncClient, hooks: Runtime, owner: Tenant, receiver: Receiver
 ) -> None:
-    subscription = await subscribe(api, owner, receiver.url(), [kind.table for kind in KINDS])
+    subscription = await subscribe(hooks_api, owner, receiver.url(), [kind.table for kind in KINDS])
     for kind in KINDS:
-        refused = await api.post(
+        refused = await hooks_api.post(
             kind.path, json=kind.body(owner.account_id, prospect_id=999_999), headers=owner.headers
         )
         assert refused.status_code == 404
-    response = await api.get(f"/webhooks/{subscription['id']}/deliveries", headers=owner.headers)
+    response = await hooks_api.get(f"/webhooks/{subscription['id']}/deliveries", headers=owner.headers)
     assert response.json() == []
 
 
 async def test_the_test_send_carries_the_documented_example_record(
-    api: httpx.AsyncClient, hooks: Runtime, owner: Tenant, receiver: Receiver
+    hooks_api: httpx.AsyncClient, hooks: Runtime, owner: Tenant, receiver: Receiver
 ) -> None:
-    document = (await api.get("http://testserver/openapi.json")).json()
+    document = (await hooks_api.get("http://testserver/openapi.json")).json()
     for kind in KINDS:
-        subscription = await subscribe(api, owner, receiver.url(f"/{kind.table}"), [kind.table])
-        response = await api.post(f"/webhooks/{subscription['id']}/test", headers=owner.headers)
+        subscription = await subscribe(hooks_api, owner, receiver.url(f"/{kind.table}"), [kind.table])
+        response = await hooks_api.post(f"/webhooks/{subscription['id']}/test", headers=owner.headers)
         assert response.status_code == 200, response.text
         [sent] = receiver.to(f"/{kind.table}")
         listed = document["paths"][kind.path]["get"]["responses"]["200"]["content"]["application/json"]

@@ -1,3 +1,3 @@
-from tests.prospects.hooks import hooks, hooks_api, receiver
+from tests.hooks import hooks, hooks_api, receiver
 
 __all__ = ["hooks", "hooks_api", "receiver"]

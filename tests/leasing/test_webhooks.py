@@ -8,8 +8,8 @@ from rentengine.leasing.examples import ASSIGNED
 from rentengine.prospects.examples import PROSPECT
 from rentengine.runtime import Runtime
 from tests.factories import make_prospect_row, make_tenant
+from tests.hooks import subscribe
 from tests.leasing.factories import assign_body
-from tests.prospects.hooks import subscribe
 from tests.webhooks.receiver import Receiver, running_worker
 
 

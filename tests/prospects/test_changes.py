@@ -10,8 +10,8 @@ from rentengine.changes.types import Actor
 from rentengine.errors import NotFound
 from rentengine.runtime import Runtime
 from tests.factories import Tenant, make_tenant, make_unit_row
+from tests.hooks import subscribe
 from tests.prospects.factories import audit_count, create_prospect, update_prospect
-from tests.prospects.hooks import subscribe
 from tests.webhooks.receiver import Receiver, running_worker
 
 

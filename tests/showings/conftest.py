@@ -3,7 +3,7 @@ from collections.abc import Iterator
 import pytest
 
 from rentengine.kit.clock import set_clock
-from tests.prospects.hooks import hooks, hooks_api, receiver
+from tests.hooks import hooks, hooks_api, receiver
 from tests.showings.helpers import NOW, Clock
 
 __all__ = ["hooks", "hooks_api", "receiver"]

@@ -9,7 +9,7 @@ import httpx
 from rentengine.runtime import Runtime
 from rentengine.showings.examples import SHOWING
 from tests.factories import make_tenant
-from tests.prospects.hooks import subscribe
+from tests.hooks import subscribe
 from tests.showings.helpers import availability, book, booked, create_unit, events_of, showings_of, starts
 from tests.webhooks.receiver import Receiver, running_worker
 

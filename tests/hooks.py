@@ -1,8 +1,8 @@
-"""Webhook deliveries of prospects and leasing events, received by a real local receiver.
+"""Fixtures for a domain's webhook tests: deliveries received by a real local receiver.
 
 Each test module gets a database of its own (as in tests/webhooks), so that the worker started
-there never sees another module's deliveries; whatever is still due after a test is cancelled.
-The fixtures are re-exported by the conftest of tests/prospects and tests/leasing.
+there never sees another module's deliveries; whatever is still due after the module is cancelled.
+A domain's conftest (or test module) imports `hooks`, `hooks_api` and `receiver` to use them.
 """
 
 from collections.abc import AsyncIterator
