@@ -1,3 +1,3 @@
-from rentengine.cli import main
+from rentengine.launcher import main
 
 main()

@@ -170,16 +170,20 @@ def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, acces
 @click.option("--quiet", is_flag=True, help="No line per request in the log (warnings and errors only).")
 def mock(host: str, port: int, quiet: bool) -> None:
     """Run the mock server: documented examples, real validation, no database, no state."""
-    import uvicorn
+    from rentengine.kit.startup import loading
 
-    from rentengine.mock import create_mock_app, mock_settings
+    with loading():
+        import uvicorn
 
-    try:
-        settings = mock_settings()
-    except ValidationError as exc:
-        raise click.ClickException(describe_error(exc)) from None
+        from rentengine.mock import create_mock_app, mock_settings
+
+        try:
+            settings = mock_settings()
+        except ValidationError as exc:
+            raise click.ClickException(describe_error(exc)) from None
+        app = create_mock_app(settings)
     uvicorn.run(
-        create_mock_app(settings),
+        app,
         host=host,
         port=port,
         log_level="warning" if quiet else "info",
