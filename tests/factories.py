@@ -117,6 +117,7 @@ async def make_prospect_row(
     """A prospect inserted directly (no change recorded), for tests of the domains that link to one."""
     from rentengine.kit.clock import utc_now
     from rentengine.prospects.models import Prospect
+    from rentengine.prospects.positions import claim_slots
 
     now = utc_now()
     values: dict[str, Any] = {
@@ -134,7 +135,9 @@ async def make_prospect_row(
         **overrides,
     }
     async with runtime.db.transaction() as session:
-        prospect = Prospect(**values)
+        # Like every insert, it takes the account's next position and a time that agrees with it.
+        [slot] = await claim_slots(session, [account_id], [values["created_at"]])
+        prospect = Prospect(**values | {"created_at": slot.created_at, "account_seq": slot.account_seq})
         session.add(prospect)
         await session.flush()
         return prospect.id

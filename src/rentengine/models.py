@@ -7,11 +7,11 @@ from rentengine.auth.models import Account, ApiKey, Membership, RateLimitCounter
 from rentengine.communications.models import Call, Message
 from rentengine.comps.models import CompsCall
 from rentengine.db.base import Base
-from rentengine.leasing.models import LeasingEvent
+from rentengine.leasing.models import LeasingEvent, LeasingEventCounter
 from rentengine.lockboxes.models import Lockbox, LockboxEvent
 from rentengine.portal.models import PortalSession
 from rentengine.properties.models import MultifamilyProperty
-from rentengine.prospects.models import Prospect
+from rentengine.prospects.models import Prospect, ProspectCounter
 from rentengine.showings.models import Showing
 from rentengine.units.models import Address, Unit
 from rentengine.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -26,6 +26,7 @@ __all__ = [
     "Call",
     "CompsCall",
     "LeasingEvent",
+    "LeasingEventCounter",
     "Lockbox",
     "LockboxEvent",
     "Membership",
@@ -33,6 +34,7 @@ __all__ = [
     "MultifamilyProperty",
     "PortalSession",
     "Prospect",
+    "ProspectCounter",
     "RateLimitCounter",
     "RentalApplicationGroup",
     "Showing",

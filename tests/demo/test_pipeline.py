@@ -4,6 +4,7 @@ messages and applications tell one consistent story each, loaded beside rows wri
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from rentengine.applications import service as applications
 from rentengine.auth.models import Account
 from rentengine.changes.types import Actor
-from rentengine.demo import SERVE_DEMO_SIZES, ensure_demo
+from rentengine.demo import SERVE_DEMO_SIZES, ensure_demo, loader
 from rentengine.demo.stories import STATUS_OF_EVENT
 from rentengine.kit.clock import set_clock, utc_now
 from rentengine.prospects import service as prospects
@@ -214,6 +215,34 @@ async def test_the_same_seed_and_clock_give_the_same_pipeline(runtime: Runtime) 
     assert _story_lines(one) == _story_lines(other)
     assert len(one.calls) == len(other.calls)
     assert len(one.messages) == len(other.messages)
+
+
+async def test_batches_insert_prospects_and_events_in_time_order_with_their_planned_times(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole, batched = await make_tenant(runtime), await make_tenant(runtime)
+    moment = utc_now()
+    set_clock(lambda: moment)
+    try:
+        await load_pipeline(runtime, whole.account_id, units=8, prospects=90)
+        # Stories outlast their batch: later batches must take the events that come after theirs.
+        monkeypatch.setattr(loader, "PROSPECT_CHUNK", 20)
+        await load_pipeline(runtime, batched.account_id, units=8, prospects=90)
+    finally:
+        set_clock(None)
+    one, other = (
+        await read_pipeline(runtime, whole.account_id),
+        await read_pipeline(runtime, batched.account_id),
+    )
+    assert _story_lines(other) == _story_lines(one)
+    for pipeline in (one, other):
+        # Listed in id order, which is their positions' order and their times' order.
+        for positioned in (
+            [(row.account_seq, row.created_at) for row in pipeline.prospects],
+            [(row.account_seq, row.created_at) for row in pipeline.events],
+        ):
+            assert [seq for seq, _ in positioned] == list(range(1, len(positioned) + 1))
+            assert all(a < b for (_, a), (_, b) in pairwise(positioned))
 
 
 def _story_lines(pipeline: Pipeline) -> list[tuple[object, ...]]:

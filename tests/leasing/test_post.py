@@ -2,6 +2,8 @@
 
 import re
 import uuid
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -260,9 +262,13 @@ async def test_bulk_assigns_every_prospect_of_the_account_with_the_same_phone(
     assert events[0] == record
     assert [e["id"] for e in events] == sorted(e["id"] for e in events)
     for event in events:
-        assert {k: v for k, v in event.items() if k not in ("id", "prospect")} == {
-            k: v for k, v in record.items() if k not in ("id", "prospect")
+        assert {k: v for k, v in event.items() if k not in ("id", "prospect", "created_at")} == {
+            k: v for k, v in record.items() if k not in ("id", "prospect", "created_at")
         }
+    # One moment, each event a microsecond after the one before: an account's events never share
+    # a creation time, so that a date range of its list is a range of positions.
+    times = [datetime.fromisoformat(e["created_at"]) for e in events]
+    assert [later - earlier for earlier, later in pairwise(times)] == [timedelta(microseconds=1)] * 2
     assert record["context"] == {"assignedToUserIds": [str(both.user_id)], "applyActionInBulk": True}
     untouched = (other_number, no_number, in_other_account)
     for prospect in untouched:

@@ -5,10 +5,16 @@ so the sequence stays ahead of every stored id), or on SQLite the next rowids ab
 which the batch's transaction holds the write lock over. Knowing the ids before inserting links the
 children to their prospect without RETURNING, which would cost one statement per row when the
 rows' order must be kept. Each batch records its changes through the change seam like any API write.
+
+Prospects and leasing events also take their accounts' next positions (`rentengine.db.positions`),
+claimed before their ids are drawn so that ids follow positions, as on an API insert. The planned
+times are kept, unless the account already has a row at or after one: then the batch lands after
+that row, a microsecond apart.
 """
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Protocol, TypeVar, cast
 
@@ -23,6 +29,7 @@ from rentengine.changes.seam import record_changes
 from rentengine.changes.types import Actor, Change, Record
 from rentengine.communications.models import Call, Message
 from rentengine.communications.service import call_to_wire, message_to_wire
+from rentengine.db.positions import Slot
 from rentengine.demo.stories import (
     DemoUnit,
     Pipeline,
@@ -34,8 +41,10 @@ from rentengine.demo.stories import (
     PlannedShowing,
     ShowingHours,
 )
+from rentengine.leasing import positions as leasing_positions
 from rentengine.leasing.models import LeasingEvent
 from rentengine.leasing.service import leasing_event_to_wire
+from rentengine.prospects import positions as prospect_positions
 from rentengine.prospects.models import Prospect
 from rentengine.prospects.service import prospect_to_wire
 from rentengine.showings.models import Showing
@@ -61,6 +70,14 @@ class _Numbered(Protocol):
 
 
 Row = TypeVar("Row", bound=_Numbered)
+
+
+class _Positioned(_Numbered, Protocol):
+    created_at: datetime
+    account_seq: int
+
+
+Claim = Callable[[AsyncSession, Sequence[uuid.UUID], Sequence[datetime]], Awaitable[list[Slot]]]
 
 
 async def story_units(session: AsyncSession, account_id: uuid.UUID) -> list[DemoUnit]:
@@ -97,7 +114,9 @@ async def insert_pipeline(
     session: AsyncSession, actor: Actor, account_id: uuid.UUID, pipeline: Pipeline
 ) -> None:
     """Inserts one batch of stories, prospects first (their ids link the rest), and records it."""
+    await _claim_positions(session, account_id, pipeline.prospects, prospect_positions.claim_slots)
     await _insert(session, PROSPECTS, pipeline.prospects, lambda row: _prospect_values(row, account_id))
+    await _claim_positions(session, account_id, pipeline.events, leasing_positions.claim_slots)
     await _insert(session, LEASING_EVENTS, pipeline.events, lambda row: _event_values(row, account_id))
     await _insert(session, SHOWINGS, pipeline.showings, lambda row: _showing_values(row, account_id))
     await _insert(session, GROUPS, pipeline.groups, lambda row: _group_values(row, account_id))
@@ -115,6 +134,18 @@ async def _insert(
     for row, row_id in zip(rows, ids, strict=True):
         row.id = row_id
     await session.execute(insert(table), [{"id": row.id, **values(row)} for row in rows])
+
+
+async def _claim_positions(
+    session: AsyncSession, account_id: uuid.UUID, rows: Sequence[_Positioned], claim: Claim
+) -> None:
+    """Gives the rows (in time order, which their ids will follow) the account's next positions,
+    and the creation times that go with them. Called before their ids are reserved."""
+    if not rows:
+        return
+    slots = await claim(session, [account_id] * len(rows), [row.created_at for row in rows])
+    for row, slot in zip(rows, slots, strict=True):
+        row.created_at, row.account_seq = slot.created_at, slot.account_seq
 
 
 async def _reserve_ids(session: AsyncSession, table: Table, count: int) -> list[int]:
@@ -155,7 +186,9 @@ def _prospect_values(row: PlannedProspect, account_id: uuid.UUID) -> dict[str, A
         "income": row.income,
         "notes": row.notes,
         "created_at": row.created_at,
-        "updated_at": row.updated_at,
+        # A story moved after the account's existing prospects is never updated before it began.
+        "updated_at": max(row.updated_at, row.created_at),
+        "account_seq": row.account_seq,
     }
 
 
@@ -171,6 +204,7 @@ def _event_values(row: PlannedLeasingEvent, account_id: uuid.UUID) -> dict[str, 
         "next_follow_up": row.next_follow_up,
         "created_by": row.created_by,
         "created_at": row.created_at,
+        "account_seq": row.account_seq,
     }
 
 

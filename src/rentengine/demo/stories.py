@@ -4,8 +4,14 @@ A story walks a prospect from `New` through the pipeline one step at a time, eac
 than the one before; it ends at an outcome (not interested, ghosting, moved in …) or where the next
 step would lie in the future. The prospect's status is then its last status-changing event's. Nothing
 here touches a database: the loader inserts the plans and fills in the ids.
+
+Prospects and leasing events list in id order, and a date range of an account's list is read as a
+range of positions, so both are inserted in time order: prospects are planned in creation order,
+and a batch hands over only the events before the next batch's first prospect (later ones wait for
+a later batch). No two events share an instant, so the positions' claim keeps every planned time.
 """
 
+import bisect
 import random
 import uuid
 from collections import deque
@@ -34,6 +40,7 @@ TODAY_SHARE = 0.04
 SHARED_PERSON_SHARE = 0.06  # one person asking about a second unit
 AGENT_SHARE = 0.07
 UNKNOWN_CONTACT_SHARE = 0.04  # calls and texts from numbers that match no prospect
+ONE_MICROSECOND = timedelta(microseconds=1)
 LOW_CREDIT = frozenset({"600-649", "550-599", "Below 550"})
 SLOT_MINUTES = 30
 
@@ -95,6 +102,7 @@ class PlannedProspect:
     updated_at: datetime  # the last status change
     status: str = "New"
     id: int = 0  # given by the database on insert
+    account_seq: int = 0  # claimed on insert
 
 
 @dataclass(slots=True)
@@ -109,6 +117,7 @@ class PlannedLeasingEvent:
     created_by: uuid.UUID | None
     created_at: datetime
     id: int = 0
+    account_seq: int = 0  # claimed on insert
 
 
 @dataclass(slots=True)
@@ -160,9 +169,33 @@ class PlannedMessage:
     id: int = 0
 
 
+class EventInstants:
+    """The instants events are planned at that a later event could still take.
+
+    A claimed position moves an event tied with the one before it a microsecond on, which would
+    part it from the rows planned at the same instant (its showing, its prospect's `updated_at`);
+    stories take free instants instead."""
+
+    def __init__(self) -> None:
+        self.taken: set[datetime] = set()
+
+    def free(self, at: datetime) -> datetime:
+        while at in self.taken:
+            at += ONE_MICROSECOND
+        return at
+
+    def take(self, at: datetime) -> None:
+        self.taken.add(at)
+
+    def forget_before(self, horizon: datetime) -> None:
+        # Every later event is at or after the horizon.
+        self.taken = {at for at in self.taken if at >= horizon}
+
+
 @dataclass
 class Pipeline:
-    """One batch of stories, each list in time order (stable: a prospect's own items keep theirs)."""
+    """One batch of stories, each list in time order (stable: a prospect's own items keep theirs).
+    Its events are those due (see `PipelinePlanner.plan`), some of them of earlier batches' stories."""
 
     prospects: list[PlannedProspect] = field(default_factory=list)
     events: list[PlannedLeasingEvent] = field(default_factory=list)
@@ -196,18 +229,39 @@ class PipelinePlanner:
         self.members = members
         self.now = now
         self.times = creation_times(rng, total, now)
+        self.upcoming = next(self.times, None)
         self.recent: deque[tuple[Person, DemoUnit | None]] = deque(maxlen=40)
+        self.instants = EventInstants()
+        self.held: list[PlannedLeasingEvent] = []
 
     def plan(self, size: int) -> Pipeline:
-        out = Pipeline()
+        """The next `size` prospects with their stories, and the events due: those before the
+        next batch's first prospect (every event of a later story comes after it)."""
+        out = Pipeline(events=self.held)
         for _ in range(size):
-            prospect = self._prospect(next(self.times))
+            prospect = self._prospect(self._next_time())
             out.prospects.append(prospect)
-            Story(self.rng, self.now, self.members, self.hours, prospect, out).tell()
+            Story(self.rng, self.now, self.members, self.hours, prospect, out, self.instants).tell()
             if self.rng.random() < UNKNOWN_CONTACT_SHARE:
                 stranger_contact(self.rng, prospect.created_at, self.now, out)
         out.sort()
+        out.events, self.held = self._due(out.events)
         return out
+
+    def _next_time(self) -> datetime:
+        assert self.upcoming is not None  # the loader plans `total` prospects, no more
+        created_at, self.upcoming = self.upcoming, next(self.times, None)
+        return self.instants.free(created_at)
+
+    def _due(
+        self, events: list[PlannedLeasingEvent]
+    ) -> tuple[list[PlannedLeasingEvent], list[PlannedLeasingEvent]]:
+        """The events (in time order) split into those due now and those held for a later batch."""
+        if self.upcoming is None:
+            return events, []
+        cut = bisect.bisect_left([event.created_at for event in events], self.upcoming)
+        self.instants.forget_before(self.upcoming)
+        return events[:cut], events[cut:]
 
     def _prospect(self, created_at: datetime) -> PlannedProspect:
         rng = self.rng
@@ -281,8 +335,10 @@ class Story:
         hours: ShowingHours,
         prospect: PlannedProspect,
         out: Pipeline,
+        instants: EventInstants,
     ) -> None:
         self.rng = rng
+        self.instants = instants
         self.now = now
         self.hours = hours
         self.prospect = prospect
@@ -415,7 +471,9 @@ class Story:
 
     def canceled(self) -> Step | None:
         showing = self._current_showing()
-        self.clock += (showing.planned_date_time - self.clock) * self.rng.uniform(0.3, 0.95)
+        self.clock = self.instants.free(
+            self.clock + (showing.planned_date_time - self.clock) * self.rng.uniform(0.3, 0.95)
+        )
         reason = self.rng.choice(leads.CANCELLATION_REASONS)
         self.message("inbound", "Text Message", "canceled")
         self._finish_showing("Canceled", cancellation_reason=reason)
@@ -528,7 +586,7 @@ class Story:
             low, high = hours[0] * 60, hours[1] * 60
         if days:
             low, high = days[0] * 1440, days[1] * 1440
-        at = self.clock + timedelta(minutes=self.rng.uniform(low, high))
+        at = self.instants.free(self.clock + timedelta(minutes=self.rng.uniform(low, high)))
         if at > self.now:
             return False
         self.clock = at
@@ -546,6 +604,7 @@ class Story:
         by_agent: bool = True,
     ) -> None:
         prospect = self.prospect
+        self.instants.take(self.clock)
         self.out.events.append(
             PlannedLeasingEvent(
                 prospect,
@@ -602,7 +661,7 @@ class Story:
         """The clock moves to just after the showing's time (clamped to now)."""
         showing = self._current_showing()
         at = showing.planned_date_time + timedelta(minutes=self.rng.uniform(30, 120))
-        self.clock = min(at, self.now)
+        self.clock = self.instants.free(min(at, self.now))
 
     def _current_showing(self) -> PlannedShowing:
         assert self.showing is not None  # the outcome steps follow `schedule`

@@ -2,10 +2,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rentengine.db.base import Base, PortableJSON
+from rentengine.db.positions import CounterColumns
 
 
 class LeasingEvent(Base):
@@ -25,9 +26,19 @@ class LeasingEvent(Base):
     next_follow_up: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     created_at: Mapped[datetime]
+    # The event's place in its account, 1, 2, 3, … in `id` (and `created_at`) order with no gaps
+    # (see `rentengine.db.positions`): page N of one account is an index range, not N pages skipped.
+    account_seq: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("ix_leasing_events_account_id_id", "account_id", "id"),
+        Index("ix_leasing_events_account_id_account_seq", "account_id", "account_seq", unique=True),
         Index("ix_leasing_events_prospect_id_id", "prospect_id", "id"),
         Index("ix_leasing_events_account_id_created_at_id", "account_id", "created_at", "id"),
     )
+
+
+class LeasingEventCounter(CounterColumns, Base):
+    """Per account, the position and creation time of its latest event (`rentengine.db.positions`)."""
+
+    __tablename__ = "leasing_event_counters"

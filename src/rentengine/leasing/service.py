@@ -15,6 +15,7 @@ from rentengine.errors import BadRequest, detail
 from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.leasing import repository
 from rentengine.leasing.models import LeasingEvent
+from rentengine.leasing.positions import claim_slots
 from rentengine.leasing.schemas import LeasingEventCreate, LeasingEventIn, LeasingEventQuery
 from rentengine.prospects.models import Prospect
 from rentengine.prospects.repository import get_prospect, same_phone_prospects
@@ -68,7 +69,13 @@ async def record_event(
     The caller has checked that it may act on the prospect and that the values are valid
     (`source` at most 40 characters, `event_type` at most 100). Writes the audit entry and the
     `leasing_events` webhooks; returns the event's record.
+
+    The event takes the next position of the prospect's account, and with it a creation time after
+    the account's latest event: `created_at` when that is later, else one microsecond after it.
     """
+    # Claimed before the row is added: the id, drawn on flush under the account's counter row,
+    # then follows the position.
+    [slot] = await claim_slots(session, [prospect.account_id], None if created_at is None else [created_at])
     event = LeasingEvent(
         account_id=prospect.account_id,
         prospect_id=prospect.id,
@@ -79,7 +86,8 @@ async def record_event(
         planned_date_time=planned_date_time,
         next_follow_up=next_follow_up,
         created_by=actor.user_id,
-        created_at=created_at or utc_now(),
+        created_at=slot.created_at,
+        account_seq=slot.account_seq,
     )
     session.add(event)
     return await recorded_create(session, actor, TABLE, event, lambda: leasing_event_to_wire(event))

@@ -1,10 +1,11 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rentengine.db.base import Base
+from rentengine.db.positions import CounterColumns
 
 NAME_LENGTH = 200
 EMAIL_LENGTH = 320
@@ -32,12 +33,22 @@ class Prospect(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The prospect's place in its account, 1, 2, 3, … in `id` (and `created_at`) order with no gaps
+    # (see `rentengine.db.positions`): page N of one account is an index range, not N pages skipped.
+    account_seq: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (
         Index("ix_prospects_account_id_id", "account_id", "id"),
+        Index("ix_prospects_account_id_account_seq", "account_id", "account_seq", unique=True),
         Index("ix_prospects_account_id_created_at_id", "account_id", "created_at", "id"),
         # The latest prospect with a phone or an email (showings, calls and messages link to it).
         Index("ix_prospects_account_id_phone_id", "account_id", "phone", "id"),
         Index("ix_prospects_account_id_email_id", "account_id", "email", "id"),
         Index("ix_prospects_unit_id_id", "unit_id", "id"),
     )
+
+
+class ProspectCounter(CounterColumns, Base):
+    """Per account, the position and creation time of its latest prospect (`rentengine.db.positions`)."""
+
+    __tablename__ = "prospect_counters"

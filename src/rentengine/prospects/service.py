@@ -19,6 +19,7 @@ from rentengine.errors import NotFound
 from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.prospects import repository
 from rentengine.prospects.models import Prospect
+from rentengine.prospects.positions import claim_slots
 from rentengine.prospects.schemas import ProspectQuery
 from rentengine.units.models import Unit
 
@@ -79,7 +80,12 @@ class ProspectChanges(_ProspectColumns, total=False):
 
 class ProspectValues(_ProspectColumns, total=False):
     """A new prospect: its account and status, and any other column (default: null; `created_at`:
-    now). The same rules as `ProspectChanges` apply."""
+    now). The same rules as `ProspectChanges` apply.
+
+    `created_at` is where the prospect wants to be: prospects list in id order, and a date range
+    of an account's list is read as a range of its positions, so the stored time is never before
+    the account's latest prospect. A `created_at` not after that is moved to one microsecond after
+    it (see `rentengine.db.positions`)."""
 
     account_id: Required[uuid.UUID]
     status: Required[str]
@@ -89,14 +95,23 @@ class ProspectValues(_ProspectColumns, total=False):
 async def create_prospect(session: AsyncSession, actor: Actor, values: ProspectValues) -> Prospect:
     """Creates a prospect and records the insert (audit entry and `prospects` webhooks).
 
-    The account is not checked against a caller: the calling service has done that. Raises
+    The prospect takes the next position of its account (`ProspectValues` says how that bounds
+    `created_at`). The account is not checked against a caller: the calling service has done that. Raises
     `NotFound` when `unit_id` is not a unit of the same account. Returns the flushed row, whose
     record is `prospect_to_wire(row)`.
     """
     fields: dict[str, Any] = {**values}
     await _require_unit(session, fields.get("unit_id"), values["account_id"])
-    now = fields.pop("created_at", None) or utc_now()
-    prospect = Prospect(**_normalised(fields), created_at=now, updated_at=now)
+    wanted = fields.pop("created_at", None)
+    # The claim comes before the row is added: the id, drawn on flush, must follow the position,
+    # which holds while this transaction holds the account's counter row.
+    [slot] = await claim_slots(session, [values["account_id"]], None if wanted is None else [wanted])
+    prospect = Prospect(
+        **_normalised(fields),
+        created_at=slot.created_at,
+        updated_at=slot.created_at,
+        account_seq=slot.account_seq,
+    )
     session.add(prospect)
     await recorded_create(session, actor, TABLE, prospect, lambda: prospect_to_wire(prospect))
     return prospect
