@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rentengine.agents.showing_settings import ShowingSettings
-from rentengine.showings.slots import SLOT, Slot, candidate_slots, free_slots, preferred_slots
+from rentengine.showings.slots import SLOT, Slot, candidate_slots, free_slots, is_slot_start, preferred_slots
 
 CHICAGO = ShowingSettings("America/Chicago", "09:00", "18:00")
 CHICAGO_ZONE = ZoneInfo("America/Chicago")
@@ -120,3 +120,23 @@ def test_free_and_preferred_slots_agree_with_checking_every_showing_against_ever
         free = free_slots(candidates, scheduled)
         assert free == expected_free
         assert preferred_slots(free, scheduled) == expected_preferred
+
+
+def test_a_slot_start_is_recognised_exactly_when_the_slot_list_holds_it() -> None:
+    """The booking check reads the rules backwards; it must agree with the listed slots everywhere,
+    DST changes (both ways, by night and by day, and Lord Howe's half-hour one) included."""
+    cases = [
+        (datetime(2031, 3, 1, 12, 0, tzinfo=UTC), ShowingSettings("America/Chicago", "00:00", "04:00")),
+        (datetime(2031, 10, 25, 3, 0, tzinfo=UTC), ShowingSettings("America/Chicago", "00:30", "03:30")),
+        (datetime(2031, 3, 1, 12, 0, tzinfo=UTC), ShowingSettings("America/Chicago", "09:00", "18:00")),
+        (datetime(2031, 3, 30, 12, 0, tzinfo=UTC), ShowingSettings("Australia/Lord_Howe", "01:00", "03:00")),
+        (datetime(2031, 3, 30, 12, 0, tzinfo=UTC), ShowingSettings("Asia/Kolkata", "10:15", "12:45")),
+    ]
+    rng = random.Random(11)
+    for now, settings in cases:
+        listed = {slot.start for slot in candidate_slots(now, settings)}
+        assert listed
+        probes = [now + timedelta(minutes=15 * k) for k in range(-8, 15 * 24 * 4 + 8)]
+        probes += [now + timedelta(seconds=rng.randrange(0, 15 * 86400)) for _ in range(500)]
+        for instant in probes:
+            assert is_slot_start(instant, now, settings) == (instant in listed), (settings, instant)

@@ -24,7 +24,7 @@ from rentengine.showings import prescreen, repository
 from rentengine.showings.models import Showing
 from rentengine.showings.repository import SCHEDULED
 from rentengine.showings.schemas import AGENT, ProspectData, ShowingCreate
-from rentengine.showings.service import TABLE, openings, showing_to_wire
+from rentengine.showings.service import TABLE, is_open, showing_to_wire
 from rentengine.units.models import Unit
 from rentengine.validation import rule_error
 
@@ -103,8 +103,7 @@ def _showing_method(unit: Unit, desired: str | None) -> str | None:
 async def _require_open_slot(
     session: AsyncSession, unit: Unit, planned: datetime, moved: Showing | None
 ) -> None:
-    offer = await openings(session, unit, utc_now(), ignoring=None if moved is None else moved.id)
-    if not offer.starts_at(planned):
+    if not await is_open(session, unit, planned, utc_now(), ignoring=None if moved is None else moved.id):
         raise rule_error(
             "/plannedForTime",
             "availability",

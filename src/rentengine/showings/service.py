@@ -13,10 +13,13 @@ from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.showings import repository
 from rentengine.showings.models import Showing
 from rentengine.showings.slots import (
+    SLOT,
     Slot,
     abbreviation,
     candidate_slots,
     free_slots,
+    is_free,
+    is_slot_start,
     preferred_slots,
     search_range,
     zone_of,
@@ -54,9 +57,6 @@ class Openings:
     free: list[Slot]
     preferred: list[Slot]
 
-    def starts_at(self, instant: datetime) -> bool:
-        return any(slot.start == instant for slot in self.free)
-
 
 def is_offered(unit: Unit) -> bool:
     """Only an Available unit with a showing method can be shown."""
@@ -79,6 +79,20 @@ async def openings(
     scheduled = await repository.scheduled_starts(session, unit.id, after, before, excluding=ignoring)
     free = free_slots(candidate_slots(now, settings), scheduled)
     return Openings(settings, free, preferred_slots(free, scheduled))
+
+
+async def is_open(
+    session: AsyncSession, unit: Unit, instant: datetime, now: datetime, *, ignoring: int | None = None
+) -> bool:
+    """Whether `openings(...).free` has a slot starting at `instant`, read with one index probe of the
+    unit's showings around it instead of all its slots and showings."""
+    settings = await showing_settings(session, unit)
+    if not is_offered(unit) or not is_slot_start(instant, now, settings):
+        return False
+    nearby = await repository.scheduled_starts(
+        session, unit.id, instant - SLOT, instant + SLOT, excluding=ignoring
+    )
+    return is_free(Slot(instant, instant + SLOT), nearby)
 
 
 def invited_users(unit: Unit) -> list[str]:

@@ -70,6 +70,28 @@ def candidate_slots(now: datetime, settings: ShowingSettings) -> list[Slot]:
     return slots
 
 
+def is_slot_start(instant: datetime, now: datetime, settings: ShowingSettings) -> bool:
+    """Whether `instant` starts one of `candidate_slots(now, settings)`, without listing them all.
+
+    The same rules read backwards: within the lead and the horizon, at a local wall time on the
+    half-hour grid of the day's showing hours, and the first occurrence of that wall time.
+    """
+    if not now + LEAD <= instant < now + HORIZON:
+        return False
+    zone = zone_of(settings.timezone)
+    # fold=0: the wall time read as its first occurrence, which is the one that has a slot.
+    wall = instant.astimezone(zone).replace(tzinfo=None, fold=0)
+    if wall.replace(tzinfo=zone).astimezone(UTC) != instant:  # a repeated wall time, second time
+        return False
+    opening = datetime.combine(wall.date(), _wall_time(settings.start))
+    closing = datetime.combine(wall.date(), _wall_time(settings.end))
+    return opening <= wall and wall + SLOT <= closing and (wall - opening) % SLOT == timedelta(0)
+
+
+def is_free(slot: Slot, scheduled: Iterable[datetime]) -> bool:
+    return not _overlapped(slot, sorted(scheduled))
+
+
 def free_slots(candidates: Iterable[Slot], scheduled: Iterable[datetime]) -> list[Slot]:
     """The slots no scheduled showing overlaps.
 
