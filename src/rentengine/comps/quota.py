@@ -30,10 +30,13 @@ def seconds_until_free(counted: list[datetime], quota: int, now: datetime) -> in
 
 async def reserve_call(db: Database, user_id: uuid.UUID, quota: int) -> int:
     """Counts one call of the user; returns its row id, or raises 429 when the quota is used up."""
-    now = utc_now()
-    start = now - WINDOW
     async with db.transaction() as session:
         await repository.lock_user_quota(session, user_id)
+        # The clock is read under the lock: one user's calls are recorded in the order they pass it,
+        # so none counted here is later than this call's `now` (a clock read before waiting could
+        # see a call recorded after it, and a Retry-After past the whole window).
+        now = utc_now()
+        start = now - WINDOW
         await repository.prune_calls(session, user_id, start)
         counted = list(await repository.calls_since(session, user_id, start))
         if len(counted) >= quota:

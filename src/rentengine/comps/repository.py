@@ -145,7 +145,8 @@ async def lock_user_quota(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Serialises one user's quota checks until the transaction ends.
 
     PostgreSQL: a transaction-scoped advisory lock on the user (other users never wait). SQLite: the
-    write transaction (`BEGIN IMMEDIATE`) already holds the database's one write lock.
+    write transaction's `BEGIN IMMEDIATE`, which its first statement issues, takes the database's one
+    write lock; that statement runs here, so the lock is held when this returns.
     """
     if session.get_bind().dialect.name == "postgresql":
         key = int.from_bytes(user_id.bytes[:4], "big", signed=True)
@@ -153,6 +154,8 @@ async def lock_user_quota(session: AsyncSession, user_id: uuid.UUID) -> None:
             text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
             {"namespace": QUOTA_LOCK_NAMESPACE, "key": key},
         )
+    else:
+        await session.execute(text("SELECT 1"))
 
 
 async def prune_calls(session: AsyncSession, user_id: uuid.UUID, before: datetime) -> None:
