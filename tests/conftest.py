@@ -21,6 +21,9 @@ from rentengine.settings import Settings
 from tests.databases import throwaway_database
 from tests.factories import Tenant, make_tenant
 
+# Fixtures shared by the browser tests of several packages (`chromium`).
+pytest_plugins = ["tests.browser"]
+
 BACKENDS = ("sqlite", "postgresql")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 

@@ -115,9 +115,9 @@ async def make_prospect_row(
     runtime: Runtime, account_id: uuid.UUID, unit_id: int | None = None, **overrides: Any
 ) -> int:
     """A prospect inserted directly (no change recorded), for tests of the domains that link to one."""
+    from rentengine.db.positions import claim_slot
     from rentengine.kit.clock import utc_now
-    from rentengine.prospects.models import Prospect
-    from rentengine.prospects.positions import claim_slots
+    from rentengine.prospects.models import Prospect, ProspectCounter
 
     now = utc_now()
     values: dict[str, Any] = {
@@ -136,7 +136,7 @@ async def make_prospect_row(
     }
     async with runtime.db.transaction() as session:
         # Like every insert, it takes the account's next position and a time that agrees with it.
-        [slot] = await claim_slots(session, [account_id], [values["created_at"]])
+        slot = await claim_slot(session, ProspectCounter, account_id, values["created_at"])
         prospect = Prospect(**values | {"created_at": slot.created_at, "account_seq": slot.account_seq})
         session.add(prospect)
         await session.flush()

@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from rentengine.db.base import UTCDateTime
 from rentengine.db.migrate import downgrade, upgrade
+from rentengine.db.positions import claim_slot
 from rentengine.db.session import Database
-from rentengine.leasing.positions import claim_slots as claim_event_slots
-from rentengine.prospects.positions import claim_slots as claim_prospect_slots
+from rentengine.leasing.models import LeasingEventCounter
+from rentengine.prospects.models import ProspectCounter
 from tests.databases import throwaway_database
 
 BEFORE = "0009"
@@ -127,8 +128,8 @@ async def test_upgrade_numbers_existing_rows_in_id_order(database_at_0009: Datab
     assert untouched not in await _counters(db, "prospect_counters")
 
     async with db.transaction() as session:
-        [prospect] = await claim_prospect_slots(session, [a], [T0])
-        [event] = await claim_event_slots(session, [b], [_at(100)])
+        prospect = await claim_slot(session, ProspectCounter, a, T0)
+        event = await claim_slot(session, LeasingEventCounter, b, _at(100))
     assert (prospect.account_seq, prospect.created_at) == (6, _at(40) + timedelta(microseconds=1))
     assert (event.account_seq, event.created_at) == (3, _at(100))
 

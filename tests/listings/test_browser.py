@@ -5,7 +5,6 @@ so the browser applies its cross-origin rules: the CORS preflight for `If-None-M
 response headers the script may read.
 """
 
-import os
 import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,12 +16,11 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from rentengine.runtime import Runtime
+from tests.browser import CHROMIUM_ARGS
 from tests.factories import Tenant, make_tenant, unit_body
 from tests.ports import free_port
 from tests.servers import serving, user_environment
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 PAGE = b"<!doctype html><title>Homes for rent</title><h1>Our homes</h1>"
 # What the owner's page script does: fetch the feed, keep its tag, ask again with the tag.
 READ_TWICE = """async (url) => {
@@ -61,15 +59,6 @@ def website() -> Iterator[str]:
 def api_server(database_url: str, tmp_path: Path) -> Iterator[str]:
     with serving(user_environment(database_url), tmp_path / "serve.log", "--no-worker") as base:
         yield base
-
-
-@pytest.fixture
-def chromium() -> Path:
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing: browser tests cannot be skipped in CI")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 
 @pytest.fixture

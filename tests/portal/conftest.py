@@ -41,20 +41,11 @@ from sqlalchemy import make_url
 from rentengine.auth import service as auth
 from rentengine.portal.sessions import SESSION_COOKIE
 from rentengine.runtime import Runtime
+from tests.browser import CHROMIUM_ARGS
 from tests.conftest import BACKENDS, TEST_SECRET, make_settings
 from tests.databases import throwaway_database
 from tests.ports import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RENTENGINE = Path(sys.executable).with_name("rentengine")
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 # Screenshots are taken on one backend only: the pages are the same on both.
@@ -166,15 +157,6 @@ class Portal:
             return
         IMAGES.mkdir(parents=True, exist_ok=True)
         await self.page.screenshot(path=IMAGES / f"portal-{name}.png", full_page=True)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    if CHROMIUM.exists():
-        return CHROMIUM
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing: browser tests cannot be skipped in CI (.ci/run installs it)")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 
 def empty_database(backend: str, directory: Path, prefix: str) -> AbstractAsyncContextManager[str]:

@@ -94,6 +94,17 @@ async def claim_slots(
     return slots
 
 
+async def claim_slot(
+    session: AsyncSession,
+    counter: type[CounterColumns],
+    account_id: uuid.UUID,
+    wanted: datetime | None = None,
+) -> Slot:
+    """The slot of one new row (see `claim_slots`)."""
+    [slot] = await claim_slots(session, counter, [account_id], None if wanted is None else [wanted])
+    return slot
+
+
 def _now_apart(count: int) -> list[datetime]:
     now = utc_now()
     return [now + i * ONE_MICROSECOND for i in range(count)]

@@ -13,7 +13,7 @@ that row, a microsecond apart.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Protocol, TypeVar, cast
@@ -29,7 +29,7 @@ from rentengine.changes.seam import record_changes
 from rentengine.changes.types import Actor, Change, Record
 from rentengine.communications.models import Call, Message
 from rentengine.communications.service import call_to_wire, message_to_wire
-from rentengine.db.positions import Slot
+from rentengine.db.positions import CounterColumns, claim_slots
 from rentengine.demo.stories import (
     DemoUnit,
     Pipeline,
@@ -41,11 +41,9 @@ from rentengine.demo.stories import (
     PlannedShowing,
     ShowingHours,
 )
-from rentengine.leasing import positions as leasing_positions
-from rentengine.leasing.models import LeasingEvent
+from rentengine.leasing.models import LeasingEvent, LeasingEventCounter
 from rentengine.leasing.service import leasing_event_to_wire
-from rentengine.prospects import positions as prospect_positions
-from rentengine.prospects.models import Prospect
+from rentengine.prospects.models import Prospect, ProspectCounter
 from rentengine.prospects.service import prospect_to_wire
 from rentengine.showings.models import Showing
 from rentengine.showings.service import showing_to_wire
@@ -75,9 +73,6 @@ Row = TypeVar("Row", bound=_Numbered)
 class _Positioned(_Numbered, Protocol):
     created_at: datetime
     account_seq: int
-
-
-Claim = Callable[[AsyncSession, Sequence[uuid.UUID], Sequence[datetime]], Awaitable[list[Slot]]]
 
 
 async def story_units(session: AsyncSession, account_id: uuid.UUID) -> list[DemoUnit]:
@@ -114,9 +109,9 @@ async def insert_pipeline(
     session: AsyncSession, actor: Actor, account_id: uuid.UUID, pipeline: Pipeline
 ) -> None:
     """Inserts one batch of stories, prospects first (their ids link the rest), and records it."""
-    await _claim_positions(session, account_id, pipeline.prospects, prospect_positions.claim_slots)
+    await _claim_positions(session, account_id, pipeline.prospects, ProspectCounter)
     await _insert(session, PROSPECTS, pipeline.prospects, lambda row: _prospect_values(row, account_id))
-    await _claim_positions(session, account_id, pipeline.events, leasing_positions.claim_slots)
+    await _claim_positions(session, account_id, pipeline.events, LeasingEventCounter)
     await _insert(session, LEASING_EVENTS, pipeline.events, lambda row: _event_values(row, account_id))
     await _insert(session, SHOWINGS, pipeline.showings, lambda row: _showing_values(row, account_id))
     await _insert(session, GROUPS, pipeline.groups, lambda row: _group_values(row, account_id))
@@ -137,13 +132,13 @@ async def _insert(
 
 
 async def _claim_positions(
-    session: AsyncSession, account_id: uuid.UUID, rows: Sequence[_Positioned], claim: Claim
+    session: AsyncSession, account_id: uuid.UUID, rows: Sequence[_Positioned], counter: type[CounterColumns]
 ) -> None:
     """Gives the rows (in time order, which their ids will follow) the account's next positions,
     and the creation times that go with them. Called before their ids are reserved."""
     if not rows:
         return
-    slots = await claim(session, [account_id] * len(rows), [row.created_at for row in rows])
+    slots = await claim_slots(session, counter, [account_id] * len(rows), [row.created_at for row in rows])
     for row, slot in zip(rows, slots, strict=True):
         row.created_at, row.account_seq = slot.created_at, slot.account_seq
 

@@ -10,12 +10,12 @@ from rentengine.auth.access import visible
 from rentengine.auth.service import Principal
 from rentengine.changes.recorded import recorded_create
 from rentengine.changes.types import Actor, Record
+from rentengine.db.positions import claim_slot
 from rentengine.envelope import envelope
 from rentengine.errors import BadRequest, detail
 from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.leasing import repository
-from rentengine.leasing.models import LeasingEvent
-from rentengine.leasing.positions import claim_slots
+from rentengine.leasing.models import LeasingEvent, LeasingEventCounter
 from rentengine.leasing.schemas import LeasingEventCreate, LeasingEventIn, LeasingEventQuery
 from rentengine.prospects.models import Prospect
 from rentengine.prospects.repository import get_prospect, same_phone_prospects
@@ -75,7 +75,7 @@ async def record_event(
     """
     # Claimed before the row is added: the id, drawn on flush under the account's counter row,
     # then follows the position.
-    [slot] = await claim_slots(session, [prospect.account_id], None if created_at is None else [created_at])
+    slot = await claim_slot(session, LeasingEventCounter, prospect.account_id, created_at)
     event = LeasingEvent(
         account_id=prospect.account_id,
         prospect_id=prospect.id,

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.changes.recorded import Update, recorded_create, recorded_update
 from rentengine.changes.types import Actor, Record
+from rentengine.db.positions import claim_slot
 from rentengine.errors import NotFound
 from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.prospects import repository
-from rentengine.prospects.models import Prospect
-from rentengine.prospects.positions import claim_slots
+from rentengine.prospects.models import Prospect, ProspectCounter
 from rentengine.prospects.schemas import ProspectQuery
 from rentengine.units.models import Unit
 
@@ -105,7 +105,7 @@ async def create_prospect(session: AsyncSession, actor: Actor, values: ProspectV
     wanted = fields.pop("created_at", None)
     # The claim comes before the row is added: the id, drawn on flush, must follow the position,
     # which holds while this transaction holds the account's counter row.
-    [slot] = await claim_slots(session, [values["account_id"]], None if wanted is None else [wanted])
+    slot = await claim_slot(session, ProspectCounter, values["account_id"], wanted)
     prospect = Prospect(
         **_normalised(fields),
         created_at=slot.created_at,
