@@ -16,6 +16,7 @@ from rentengine.lockboxes.endpoints import router as lockboxes_router
 from rentengine.openapi import install_openapi, operation_id
 from rentengine.properties.endpoints import router as properties_router
 from rentengine.prospects.endpoints import router as prospects_router
+from rentengine.reporting.endpoints import router as reporting_router
 from rentengine.showings.endpoints import router as showings_router
 from rentengine.units.endpoints import router as units_router
 from rentengine.webhooks.delivery_endpoints import router as webhook_deliveries_router
@@ -23,7 +24,7 @@ from rentengine.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """A self-hostable server for the RentEngine Public API 1.1.1: units, lockboxes and their
 events, multifamily properties, prospects, leasing events, showings, rental application groups,
-calls, messages and webhooks.
+calls, messages, reports, the listings feed, market comps and webhooks.
 
 Every endpoint needs `Authorization: Bearer <token>`; create a token in the portal or with
 `rentengine keys create`. Errors are `{"error", "details"}` with AJV-style detail items."""
@@ -46,6 +47,7 @@ def mount_routers(app: FastAPI) -> None:
         communications_router,
         listings_router,
         comps_router,
+        reporting_router,
         webhooks_router,
     ):
         api.include_router(router)

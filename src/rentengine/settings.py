@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     lockbox_code_digits: dict[str, int] = {"Sentrilock": 6, "Codebox": 6}
     # Successful GET /market-tool/comps calls allowed per user in a rolling 24 hours (API.md §17).
     comps_daily_quota: int = Field(40, ge=1, le=1_000_000)
+    # Leads a unit is expected to draw per day, by bedroom count (the leasing-performance benchmark,
+    # API.md §15.1); JSON, e.g. {"0": 1.0, "1": 1.5}. Counts round down and clamp to the table's keys.
+    benchmark_leads_per_day: dict[int, float] = {0: 1.0, 1: 1.5, 2: 2.0, 3: 2.0, 4: 1.5, 5: 1.0}
     # Webhook delivery (API.md §19.3).
     webhook_timeout_seconds: float = Field(15.0, gt=0, le=300)
     webhook_max_retries: int = Field(10, ge=0, le=50)
@@ -84,6 +87,15 @@ class Settings(BaseSettings):
 
         parse(value)  # the shape matched; `limits` still has the last word on what it understands
         return value.strip()
+
+    @field_validator("benchmark_leads_per_day")
+    @classmethod
+    def _check_benchmark(cls, value: dict[int, float]) -> dict[int, float]:
+        if not value:
+            raise ValueError("needs at least one bedroom count")
+        if any(bedrooms < 0 or leads < 0 for bedrooms, leads in value.items()):
+            raise ValueError("bedroom counts and leads per day must not be negative")
+        return dict(sorted(value.items()))
 
     @field_validator("database_url")
     @classmethod

@@ -24,4 +24,6 @@ class RentalApplicationGroup(Base):
     __table_args__ = (
         Index("ix_rental_application_groups_account_id_id", "account_id", "id"),
         Index("ix_rental_application_groups_account_id_created_at_id", "account_id", "created_at", "id"),
+        # A unit's submitted applications (its leasing performance).
+        Index("ix_rental_application_groups_unit_id_submitted_at", "unit_id", "submitted_at"),
     )

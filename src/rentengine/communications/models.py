@@ -27,6 +27,7 @@ class Call(Base):
     __table_args__ = (
         Index("ix_calls_account_id_prospect_id_id", "account_id", "prospect_id", "id"),
         Index("ix_calls_account_id_contact_number_id", "account_id", "contact_number", "id"),
+        Index("ix_calls_account_id_created_at_id", "account_id", "created_at", "id"),  # calls report
     )
 
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.agents.showing_settings import settings_of
@@ -43,6 +43,7 @@ from rentengine.demo.stories import (
 )
 from rentengine.leasing.models import LeasingEvent, LeasingEventCounter
 from rentengine.leasing.service import leasing_event_to_wire
+from rentengine.prospects.milestones import milestone_of
 from rentengine.prospects.models import Prospect, ProspectCounter
 from rentengine.prospects.service import prospect_to_wire
 from rentengine.showings.models import Showing
@@ -113,6 +114,7 @@ async def insert_pipeline(
     await _insert(session, PROSPECTS, pipeline.prospects, lambda row: _prospect_values(row, account_id))
     await _claim_positions(session, account_id, pipeline.events, LeasingEventCounter)
     await _insert(session, LEASING_EVENTS, pipeline.events, lambda row: _event_values(row, account_id))
+    await _mark_milestones(session, pipeline.events)
     await _insert(session, SHOWINGS, pipeline.showings, lambda row: _showing_values(row, account_id))
     await _insert(session, GROUPS, pipeline.groups, lambda row: _group_values(row, account_id))
     await _insert(session, CALLS, pipeline.calls, lambda row: _call_values(row, account_id))
@@ -129,6 +131,22 @@ async def _insert(
     for row, row_id in zip(rows, ids, strict=True):
         row.id = row_id
     await session.execute(insert(table), [{"id": row.id, **values(row)} for row in rows])
+
+
+async def _mark_milestones(session: AsyncSession, events: Sequence[PlannedLeasingEvent]) -> None:
+    """Sets the steps the batch's events mark on their prospects, some inserted by earlier batches."""
+    reached: dict[int, int] = {}
+    for event in events:
+        bit = milestone_of(event.event_type)
+        if bit:
+            reached[event.prospect.id] = reached.get(event.prospect.id, 0) | bit
+    if reached:
+        await session.execute(
+            update(PROSPECTS)
+            .where(PROSPECTS.c.id == bindparam("prospect_id"))
+            .values(milestones=PROSPECTS.c.milestones.op("|")(bindparam("bits"))),
+            [{"prospect_id": pid, "bits": bits} for pid, bits in reached.items()],
+        )
 
 
 async def _claim_positions(

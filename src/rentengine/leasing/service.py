@@ -17,6 +17,7 @@ from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.leasing import repository
 from rentengine.leasing.models import LeasingEvent, LeasingEventCounter
 from rentengine.leasing.schemas import LeasingEventCreate, LeasingEventIn, LeasingEventQuery
+from rentengine.prospects.milestones import milestone_of
 from rentengine.prospects.models import Prospect
 from rentengine.prospects.repository import get_prospect, same_phone_prospects
 
@@ -90,7 +91,14 @@ async def record_event(
         account_seq=slot.account_seq,
     )
     session.add(event)
+    _mark_milestone(prospect, event_type)
     return await recorded_create(session, actor, TABLE, event, lambda: leasing_event_to_wire(event))
+
+
+def _mark_milestone(prospect: Prospect, event_type: str) -> None:
+    bit = milestone_of(event_type)
+    if bit:  # a prospect created in this transaction has no value until its insert
+        prospect.milestones = (prospect.milestones or 0) | bit
 
 
 async def create_event(

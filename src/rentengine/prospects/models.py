@@ -31,6 +31,8 @@ class Prospect(Base):
     credit_score: Mapped[str | None] = mapped_column(String(20))
     income: Mapped[str | None] = mapped_column(String(40))
     notes: Mapped[str | None] = mapped_column(Text)
+    # The pipeline steps reached, as bits (`rentengine.prospects.milestones`); reports read them.
+    milestones: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # The prospect's place in its account, 1, 2, 3, … in `id` (and `created_at`) order with no gaps
@@ -41,6 +43,14 @@ class Prospect(Base):
         Index("ix_prospects_account_id_id", "account_id", "id"),
         Index("ix_prospects_account_id_account_seq", "account_id", "account_seq", unique=True),
         Index("ix_prospects_account_id_created_at_id", "account_id", "created_at", "id"),
+        # Covers the marketing-sources report: one index range per account and period.
+        Index(
+            "ix_prospects_account_id_created_at_source_milestones",
+            "account_id",
+            "created_at",
+            "source",
+            "milestones",
+        ),
         # The latest prospect with a phone or an email (showings, calls and messages link to it).
         Index("ix_prospects_account_id_phone_id", "account_id", "phone", "id"),
         Index("ix_prospects_account_id_email_id", "account_id", "email", "id"),

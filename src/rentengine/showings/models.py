@@ -28,5 +28,8 @@ class Showing(Base):
         # Availability reads a unit's scheduled showings in a time range.
         Index("ix_showings_unit_id_status_planned_date_time", "unit_id", "status", "planned_date_time"),
         Index("ix_showings_account_id_id", "account_id", "id"),
+        # The showings report (a period of planned times) and the upcoming showings of an account.
+        Index("ix_showings_account_id_planned_date_time_id", "account_id", "planned_date_time", "id"),
+        Index("ix_showings_account_id_status_planned_date_time", "account_id", "status", "planned_date_time"),
         Index("ix_showings_prospect_id_id", "prospect_id", "id"),
     )

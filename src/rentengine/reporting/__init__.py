@@ -1,0 +1,1 @@
+"""Reports computed from this server's own leasing data (API.md §15)."""
