@@ -30,7 +30,7 @@ ACCOUNT_REPORT_RULES = """`account_ids` is required, and every account in it mus
 The period is [`start`, `end`): instants with an offset, `end` after `start`, at most 32 days apart
 (exactly 32 is allowed). Pages of `limit` rows (1 to 2000, default 100) in the `env` envelope."""
 
-Unit = Annotated[int, Path(ge=1, le=INT4_MAX, description="A unit of one of your accounts")]
+Unit = Annotated[int, Path(ge=1, le=INT4_MAX, description="A unit of one of your accounts", examples=[3318])]
 
 
 @router.get(

@@ -81,7 +81,8 @@ async def upcoming_by_source(
 ) -> dict[str | None, int]:
     """Per source, the prospects created in [start, end) with a showing scheduled from `now` on."""
     stmt = (
-        select(Prospect.source, func.count(distinct(Prospect.id)))
+        select(Prospect.source, func.count(distinct(Prospect.id)).label("upcoming"))
+        .select_from(Showing)
         .join(Prospect, Showing.prospect_id == Prospect.id)
         .where(
             Showing.account_id.in_(account_ids),
@@ -91,7 +92,7 @@ async def upcoming_by_source(
         )
         .group_by(Prospect.source)
     )
-    return dict((await session.execute(stmt)).tuples())
+    return {row.source: row.upcoming for row in await session.execute(stmt)}
 
 
 def _page(stmt: Select[*Ts], limit: int, offset: int) -> Select[*Ts]:

@@ -13,6 +13,9 @@ MAX_ACCOUNTS = 100
 MAX_LIMIT = 2000
 DEFAULT_LIMIT = 100
 MAX_WINDOW = timedelta(days=32)
+START_DESCRIPTION = "Start of the period, inclusive (RFC 3339 with an offset)"
+START_EXAMPLE = "2024-10-01T05:00:00Z"
+END_EXAMPLE = "2024-11-01T05:00:00Z"
 
 PropertyHealth = Literal["Off-Market", "Healthy", "At-risk", "On Hold", "Waitlist", "Commercial", "Unknown"]
 
@@ -27,8 +30,8 @@ def _require_order(start: datetime, end: datetime) -> None:
 
 
 class Window(WireModel):
-    start: DateTime = Field(description="Start of the period, inclusive (RFC 3339 with an offset)")
-    end: DateTime = Field(description="End of the period, exclusive; after `start`")
+    start: DateTime = Field(description=START_DESCRIPTION, examples=[START_EXAMPLE])
+    end: DateTime = Field(description="End of the period, exclusive; after `start`", examples=[END_EXAMPLE])
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -43,9 +46,10 @@ class AccountReportQuery(PageQuery):
         description="Your accounts, `a,b` or repeated; any account you cannot access → 403",
         examples=[["4b88ff32-8ba0-4bbf-8e60-c789909ac176"]],
     )
-    start: DateTime = Field(description="Start of the period, inclusive (RFC 3339 with an offset)")
+    start: DateTime = Field(description=START_DESCRIPTION, examples=[START_EXAMPLE])
     end: DateTime = Field(
-        description="End of the period, exclusive: after `start`, at most 32 days (768 hours) after it"
+        description="End of the period, exclusive: after `start`, at most 32 days (768 hours) after it",
+        examples=[END_EXAMPLE],
     )
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
