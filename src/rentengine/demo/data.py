@@ -3,6 +3,7 @@
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 # (city, state, latitude, longitude, ZIP prefix) of markets with many single-family rentals.
@@ -152,6 +153,14 @@ class DemoRandom:
             "marketing_description": f"Bright {bedrooms}-bedroom home close to shops and parks.",
             "desired_lease_duration_months": [12],
         }
+
+    def market_history(self, now: datetime, available: bool) -> tuple[datetime, datetime, datetime | None]:
+        """When a unit was created, when its rent was last set and, if Available, since when it is:
+        a few months of history, so that reports have days on market and a benchmark to show."""
+        created = now - timedelta(days=self.rng.randint(150, 400), minutes=self.rng.randint(0, 1439))
+        listed = now - timedelta(days=self.rng.randint(0, 75), minutes=self.rng.randint(0, 1439))
+        priced = listed + (now - listed) * self.rng.choice((0.0, 0.0, 0.3, 0.6))
+        return created, priced, listed if available else None
 
     def multifamily_property(self, account_id: str) -> dict[str, Any]:
         """A POST /multifamily_properties create body."""

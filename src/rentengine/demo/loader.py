@@ -34,7 +34,7 @@ from rentengine.properties.service import upsert_property
 from rentengine.settings import Settings
 from rentengine.units.models import Address, Unit
 from rentengine.units.schemas import UnitUpsert
-from rentengine.units.service import apply_body, unit_to_wire
+from rentengine.units.service import AVAILABLE, apply_body, unit_to_wire
 from rentengine.units.wire import store_wire
 
 # The table itself: its column names ("metadata") differ from the ORM attribute names.
@@ -112,6 +112,9 @@ class DemoLoader:
             )
             address = Address()
             apply_body(unit, address, body, now)
+            unit.created_at, unit.rate_changed_at, unit.available_since = self.random.market_history(
+                now, unit.status == AVAILABLE
+            )
             pairs.append((unit, address))
         session.add_all([address for _, address in pairs])
         await session.flush()

@@ -38,6 +38,7 @@ SPAN = timedelta(days=120)
 TODAY = timedelta(hours=10)  # the newest prospects arrive within the last hours
 TODAY_SHARE = 0.04
 SHARED_PERSON_SHARE = 0.06  # one person asking about a second unit
+MAX_REDRAWS = 8
 AGENT_SHARE = 0.07
 UNKNOWN_CONTACT_SHARE = 0.04  # calls and texts from numbers that match no prospect
 ONE_MICROSECOND = timedelta(microseconds=1)
@@ -283,7 +284,11 @@ class PipelinePlanner:
         if self.recent and self.rng.random() < SHARED_PERSON_SHARE:
             person, first_unit = self.rng.choice(self.recent)
             unit = self._unit()
-            return person, (self._unit() if unit == first_unit else unit)
+            for _ in range(MAX_REDRAWS):  # another unit than the first, where the account has one
+                if unit != first_unit:
+                    break
+                unit = self._unit()
+            return person, unit
         return leads.person(self.rng), self._unit()
 
     def _unit(self) -> DemoUnit | None:

@@ -4,6 +4,7 @@ platform code such as showings, which calls `record_event`)."""
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.auth.access import visible
@@ -97,7 +98,12 @@ async def record_event(
 
 def _mark_milestone(prospect: Prospect, event_type: str) -> None:
     bit = milestone_of(event_type)
-    if bit:  # a prospect created in this transaction has no value until its insert
+    if not bit:
+        return
+    if inspect(prospect).persistent:
+        # `SET milestones = milestones | bit` on flush: a concurrent writer's bit is kept.
+        prospect.milestones = Prospect.milestones.op("|")(bit)
+    else:  # inserted with this transaction's flush
         prospect.milestones = (prospect.milestones or 0) | bit
 
 

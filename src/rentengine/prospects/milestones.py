@@ -41,7 +41,9 @@ def milestone_of(event_type: str) -> int:
 def milestone_expression(event_type: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[int]:
     """`milestone_of` in SQL, for set-based recomputation."""
     whens = [(event_type == name, bit) for name, bit in BIT_OF_EVENT_TYPE.items()]
-    whens.append((event_type.startswith(PRESCREEN_REJECTED_PREFIX), PRESCREEN_REJECTED))
+    # Not LIKE, which ignores case on SQLite and not on PostgreSQL: `milestone_of` minds case.
+    prefix = func.substr(event_type, 1, len(PRESCREEN_REJECTED_PREFIX))
+    whens.append((prefix == PRESCREEN_REJECTED_PREFIX, PRESCREEN_REJECTED))
     return case(*whens, else_=0)
 
 

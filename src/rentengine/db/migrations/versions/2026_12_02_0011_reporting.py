@@ -25,7 +25,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The same bits as `rentengine.prospects.milestones`, written out: a migration keeps the rule it
-# was written with. The distinct bits are powers of two, so their sum is their bitwise or.
+# was written with. The distinct bits are powers of two, so their sum is their bitwise or. Not
+# LIKE for the prefix: it ignores case on SQLite only.
 _FILL_MILESTONES = """
 UPDATE prospects SET milestones = (
     SELECT COALESCE(SUM(DISTINCT CASE
@@ -34,7 +35,7 @@ UPDATE prospects SET milestones = (
         WHEN event_type = 'Application Sent to Prospect' THEN 4
         WHEN event_type = 'Application Received' THEN 8
         WHEN event_type = 'Application Approved' THEN 16
-        WHEN event_type LIKE 'Prescreen Rejected%' THEN 32
+        WHEN substr(event_type, 1, 18) = 'Prescreen Rejected' THEN 32
         ELSE 0 END), 0)
     FROM leasing_events WHERE leasing_events.prospect_id = prospects.id
 )
