@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTHON_VERSION := 3.11
 
 .PHONY: setup run test lint typecheck pytest postgres redis compile-requirements bench bench-request-path \
-	bench-webhooks bench-mock clean
+	bench-webhooks bench-mock bench-reports clean
 
 setup: $(STAMP)
 
@@ -59,6 +59,12 @@ bench-request-path: setup postgres redis
 bench-webhooks: setup postgres
 	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.webhook_faults
 	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.webhook_delivery
+
+# The reports against the units page on both backends: 100,000 units, 1,000,000 prospects and about
+# as many leasing events over two years in one account (bulk-loaded), ~10 min. Rate limiter on.
+# REPORTS_ARGS passes options on, e.g. make bench-reports REPORTS_ARGS="--units 10000 --prospects 100000".
+bench-reports: setup postgres
+	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.reports $(REPORTS_ARGS)
 
 bench-mock: setup
 	$(BIN)/python -m bench.mock_vs_prism
