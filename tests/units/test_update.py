@@ -55,7 +55,6 @@ NULLABLE = [
     "sqft",
     "num_parking_spots",
     "laundry",
-    "is_occupied",
     "earliest_move_in_date",
     "pets_allowed",
     "hoa_app_fee",
@@ -85,6 +84,7 @@ async def test_null_clears_nullable_fields(client: httpx.AsyncClient, tenant: Te
         ("account_id", "format"),
         ("status", "enum"),
         ("furnished", "type"),
+        ("is_occupied", "type"),
         ("marketing_photos", "type"),
     ],
 )

@@ -5,6 +5,7 @@ the stored forms are removed (units written before they existed), made stale (an
 or read by a server with another public base URL (photo URLs resolved against it).
 """
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -90,3 +91,21 @@ async def test_refreshing_rebuilds_missing_forms_without_changing_the_units(
         assert all(is_current(key, runtime.settings.public_base_url) for key in keys)
     assert await list_units(client, tenant) == expected
     assert await refresh_stale_wires(runtime.db, runtime.settings.public_base_url) == 0
+
+
+async def test_a_unit_stored_with_a_null_is_occupied_lists_it_as_false(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    # As an earlier release stored it: the attribute null, and a stored form of version 1 saying so.
+    unit = await create_unit(client, tenant)
+    stored = {**unit, "is_occupied": None}
+    async with runtime.db.transaction() as session:
+        row = await session.get(Unit, unit["id"])
+        assert row is not None
+        attributes = {**row.attributes, "is_occupied": None}
+    await _set_stored_forms(
+        runtime, tenant, attributes=attributes, wire_json=json.dumps(stored).encode(), wire_key="1"
+    )
+    [listed] = await list_units(client, tenant)
+    assert listed["is_occupied"] is False
+    assert listed == {**unit, "is_occupied": False}

@@ -136,7 +136,7 @@ class UnitUpsert(WireModel):
     furnished: Bool = None  # type: ignore[assignment]
     renovated: ShortText | None = None
     laundry: Laundry | None = None
-    is_occupied: Bool | None = None
+    is_occupied: Bool = None  # type: ignore[assignment]
     allow_cooperating_brokers: Bool | None = None
     hoa_app_required: Bool | None = None
     earliest_move_in_date: Date | None = None
@@ -228,7 +228,7 @@ class UnitOut(BaseModel):
     furnished: bool
     renovated: str | None
     laundry: Laundry | None
-    is_occupied: bool | None
+    is_occupied: bool = Field(description="Never null: `false` unless set")
     allow_cooperating_brokers: bool | None
     hoa_app_required: bool | None
     earliest_move_in_date: str | None = Field(json_schema_extra={"format": "date"})
@@ -273,7 +273,7 @@ ATTRIBUTE_DEFAULTS: dict[str, Any] = {
     "furnished": False,
     "renovated": None,
     "laundry": None,
-    "is_occupied": None,
+    "is_occupied": False,
     "allow_cooperating_brokers": None,
     "hoa_app_required": None,
     "desired_lease_duration_months": [],

@@ -73,6 +73,7 @@ def photo_url(path: str, public_base_url: str) -> str:
 
 def _attributes_to_wire(attributes: dict[str, Any], public_base_url: str) -> Record:
     values = {name: attributes.get(name, default) for name, default in ATTRIBUTE_DEFAULTS.items()}
+    values["is_occupied"] = bool(values["is_occupied"])  # stored null by earlier releases
     values["marketing_photos"] = [
         {"path": p["path"], "hidden": p["hidden"], "original": photo_url(p["path"], public_base_url)}
         for p in values["marketing_photos"]

@@ -16,7 +16,8 @@ from rentengine.changes.types import Record
 from rentengine.kit.jsonutil import dumps
 from rentengine.units.models import Unit
 
-WIRE_VERSION = 1
+# 2: `is_occupied` is never null.
+WIRE_VERSION = 2
 
 
 def _depends_on_base_url(unit: Unit) -> bool:
