@@ -130,7 +130,7 @@ async def test_every_operation_needs_the_bearer_scheme(
     document: dict[str, Any], root: httpx.AsyncClient
 ) -> None:
     schemes = document["components"]["securitySchemes"]
-    assert schemes == {"bearerAuth": {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}}
+    assert schemes == {"BearerAuth": {**schemes["BearerAuth"], "type": "http", "scheme": "bearer"}}
     server = document["servers"][0]["url"]
     for method, path, operation in operations_of(document):
         response = await root.request(method, server + fill_path(path), json={} if method != "get" else None)
@@ -139,7 +139,7 @@ async def test_every_operation_needs_the_bearer_scheme(
             assert operation["security"] == [], (method, path)
             assert response.status_code != 401, (method, path)
             continue
-        assert operation["security"] == [{"bearerAuth": []}], (method, path)
+        assert operation["security"] == [{"BearerAuth": []}], (method, path)
         assert response.status_code == 401, (method, path)
         assert response.headers["www-authenticate"] == "Bearer"
 
@@ -183,9 +183,14 @@ async def test_no_422_validation_error_anywhere(root: httpx.AsyncClient, documen
         assert "422" not in operation["responses"], (method, path)
 
 
-async def test_operation_ids_are_unique(document: dict[str, Any]) -> None:
-    ids = [operation["operationId"] for _, _, operation in operations_of(document)]
-    assert len(ids) == len(set(ids))
+async def test_operation_ids_are_unique_and_named_as_the_vendor_names_them(document: dict[str, Any]) -> None:
+    ids = {(method, path): operation["operationId"] for method, path, operation in operations_of(document)}
+    assert len(set(ids.values())) == len(ids)
+    for (method, path), operation_id in ids.items():
+        assert re.fullmatch(rf"{method.lower()}[A-Z][A-Za-z]*", operation_id), (method, path, operation_id)
+    assert ids[("get", "/units")] == "getUnits"
+    assert ids[("post", "/units")] == "postUnit"
+    assert ids[("get", "/reporting/leasing-performance/units/{unitId}")] == "getUnitLeasingPerformance"
 
 
 async def test_every_operation_has_examples_that_match_their_schemas(document: dict[str, Any]) -> None:

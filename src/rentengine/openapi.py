@@ -2,8 +2,9 @@
 
 FastAPI generates the paths and schemas from the routes; `build_document` then completes the
 document centrally instead of per route: paths relative to the `/api/public/v1` server, one
-`bearerAuth` scheme on every operation, the shared `Error` responses every operation can give, and
-none of FastAPI's 422 "Validation Error" responses (validation failures are 400s here).
+`BearerAuth` scheme on every operation (the vendor's name for it), the shared `Error` responses
+every operation can give, and none of FastAPI's 422 "Validation Error" responses (validation
+failures are 400s here).
 """
 
 import copy
@@ -19,7 +20,7 @@ from rentengine import API_PREFIX
 from rentengine.apidocs import render_page
 from rentengine.errors import BODY_ERROR, QUERY_ERROR
 
-SECURITY_SCHEME = "bearerAuth"
+SECURITY_SCHEME = "BearerAuth"
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 _FASTAPI_SCHEMAS = ("HTTPValidationError", "ValidationError")
 _RATE_LIMIT_HEADERS = ("X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset")
@@ -125,9 +126,62 @@ RATE_LIMIT_HEADERS: dict[str, Any] = {
 }
 
 
+# Each endpoint function's operationId, in the vendor's style (`getUnits`, `postUnit`): generators
+# name their methods after these. A new endpoint without an entry fails at start, not silently.
+OPERATION_IDS: dict[str, str] = {
+    "list_multifamily_properties": "getMultifamilyProperties",
+    "upsert_multifamily_property": "postMultifamilyProperty",
+    "list_audit_log": "getAuditLog",
+    "list_lockboxes": "getLockboxes",
+    "create_lockboxes": "postLockboxes",
+    "transfer_lockboxes": "postLockboxesTransferAccounts",
+    "generate_code": "postLockboxesGenerateCode",
+    "list_lockbox_events": "getLockboxEvents",
+    "create_lockbox_events": "postLockboxEvents",
+    "list_units": "getUnits",
+    "upsert_unit": "postUnit",
+    "list_prospects": "getProspects",
+    "list_leasing_events": "getLeasingEvents",
+    "create_leasing_event": "postLeasingEvents",
+    "get_showing_availability": "getShowingAvailability",
+    "create_showing": "postShowingsCreate",
+    "list_rental_application_groups": "getRentalApplicationGroups",
+    "list_calls": "getCalls",
+    "create_call": "postCall",
+    "list_messages": "getMessages",
+    "create_message": "postMessage",
+    "list_marketing_listings": "getMarketingListings",
+    "list_comps": "getMarketComps",
+    "get_unit_leasing_performance": "getUnitLeasingPerformance",
+    "get_marketing_sources_report": "getMarketingSourcesReport",
+    "get_showings_report": "getShowingsReport",
+    "get_calls_report": "getCallsReport",
+    "get_units_report": "getUnitsReport",
+    "get_applications_report": "getApplicationsReport",
+    "list_webhooks": "getWebhooks",
+    "upsert_webhook": "postWebhook",
+    "delete_webhook": "deleteWebhook",
+    "list_webhook_deliveries": "getWebhookDeliveries",
+    "redeliver_webhook_delivery": "postWebhookDeliveryRedeliver",
+    "test_webhook": "postWebhookTest",
+}
+
+
 def operation_id(route: APIRoute) -> str:
-    """Operation ids are the endpoint function names (`list_multifamily_properties`)."""
-    return route.name
+    """The operationId of a route (`OPERATION_IDS`)."""
+    if not route.include_in_schema:  # the portal's pages, /docs: named, never documented
+        return route.name
+    return operation_id_of(route.name)
+
+
+def operation_id_of(endpoint_name: str) -> str:
+    """The operationId of the documented endpoint function of this name."""
+    try:
+        return OPERATION_IDS[endpoint_name]
+    except KeyError:
+        raise LookupError(
+            f"no operationId for the endpoint {endpoint_name!r}: add it to OPERATION_IDS"
+        ) from None
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -27,7 +27,7 @@ from rentengine.mock.memo import ResponseMemo
 from rentengine.mock.prefer import Preferences, answer, parse_prefer
 from rentengine.mock.routes import MockRoute, has_bearer, mock_route
 from rentengine.nulguard import NulGuard
-from rentengine.openapi import api_routes
+from rentengine.openapi import api_routes, operation_id_of
 from rentengine.settings import DEVELOPMENT_SECRET_KEY, Settings
 
 _HEALTH = b'{"status":"ok","mode":"mock"}'
@@ -81,7 +81,7 @@ def create_mock_app(settings: Settings | None = None) -> FastAPI:
     # The reference page (/docs) renders the same document.
     document = real.openapi_schema = cached_document(real.openapi)
     contexts = api_routes(real)
-    success = {c.name: c.status_code or 200 for c in contexts if c.name is not None}
+    success = {operation_id_of(c.name): c.status_code or 200 for c in contexts if c.name is not None}
     operations: dict[str, Operation] = catalogue(document, success)
 
     def respond(operation_id: str, prefs: Preferences) -> Response:
@@ -101,7 +101,7 @@ def create_mock_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     install_handlers(app)
-    routes = [mock_route(c, responder(c.name)) for c in contexts if c.name is not None]
+    routes = [mock_route(c, responder(operation_id_of(c.name))) for c in contexts if c.name is not None]
     app.router.routes.extend(r.route for r in routes)
     _mount_meta(app, real, document)
     # Outermost last: size and content type (413/400) come first, as on the server; then

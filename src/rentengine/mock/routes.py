@@ -24,6 +24,7 @@ from rentengine.auth.dependencies import current_principal
 from rentengine.db.session import RequestSession
 from rentengine.errors import Unauthorized
 from rentengine.mock.checks import BODY_CHECKS
+from rentengine.openapi import operation_id_of
 
 _REQUEST = "mock_request__"
 
@@ -101,4 +102,4 @@ def mock_route(context: RouteContext, respond: Callable[[Request], Response]) ->
         include_in_schema=False,
         response_class=Response,
     )
-    return MockRoute(route, context.name, needs_token)
+    return MockRoute(route, operation_id_of(context.name), needs_token)
