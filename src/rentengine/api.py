@@ -19,7 +19,7 @@ from rentengine.prospects.endpoints import router as prospects_router
 from rentengine.reporting.endpoints import router as reporting_router
 from rentengine.showings.endpoints import router as showings_router
 from rentengine.units.endpoints import router as units_router
-from rentengine.webhooks.delivery_endpoints import router as webhook_deliveries_router
+from rentengine.webhooks.delivery.endpoints import router as webhook_deliveries_router
 from rentengine.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """A self-hostable server for the RentEngine Public API 1.1.1: units, lockboxes and their

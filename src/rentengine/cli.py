@@ -208,8 +208,8 @@ def worker(metrics_port: int | None, metrics_host: str) -> None:
 
     from prometheus_client import start_http_server
 
-    from rentengine.webhooks.metrics import WebhookMetrics
-    from rentengine.webhooks.worker import run_worker_process
+    from rentengine.webhooks.delivery.metrics import WebhookMetrics
+    from rentengine.webhooks.delivery.worker import run_worker_process
 
     settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

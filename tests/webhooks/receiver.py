@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import update
+from sqlalchemy import true
 
 from rentengine.db.session import Database
+from rentengine.kit.clock import utc_now
 from rentengine.settings import Settings
-from rentengine.webhooks.models import OPEN_STATUSES, WebhookDelivery
-from rentengine.webhooks.worker import DeliveryWorker
+from rentengine.webhooks import repository
+from rentengine.webhooks.delivery.worker import DeliveryWorker
 from tests.databases import throwaway_database
 
 DEFAULT_WAIT_SECONDS = 15.0
@@ -199,8 +200,4 @@ async def wait_until(
 async def cancel_open_deliveries(db: Database) -> None:
     """Leaves nothing due behind for the next test's worker."""
     async with db.transaction() as session:
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.status.in_(OPEN_STATUSES))
-            .values(status="cancelled", next_attempt_at=None, lease_owner=None, lease_expires_at=None)
-        )
+        await repository.cancel_open_deliveries(session, true(), utc_now())

@@ -47,7 +47,7 @@ async def create_property(client: httpx.AsyncClient, tenant: Tenant, **overrides
     response = await client.post(
         PROPERTIES, json=property_body(tenant.account_id, **overrides), headers=tenant.headers
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     [record] = response.json()
     return dict(record)
 

@@ -81,7 +81,7 @@ async def create_property(api: httpx.AsyncClient, owner: Tenant, **fields: Any) 
     response = await api.post(
         "/multifamily_properties", json=property_body(owner.account_id, **fields), headers=owner.headers
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     [record] = response.json()
     return dict(record)
 
@@ -194,6 +194,13 @@ async def test_gone_disables_the_subscription_and_cancels_its_open_deliveries(
     assert [(s["id"], s["enabled"]) for s in listed] == [(subscription["id"], False)]
     await create_property(api, owner)  # a disabled subscription gets no new deliveries
     assert len(await deliveries(api, owner, subscription["id"])) == 3
+    # Disabled by the receiver's answer, audited like an owner's disable: by no user, naming the request.
+    params = {"table": "webhooks", "record_id": subscription["id"]}
+    audit = (await api.get("/audit_log", params=params, headers=owner.headers)).json()
+    [gone] = [entry for entry in audit if entry["action"] == "UPDATE"]
+    assert (gone["user_id"], gone["api_key_id"]) == (None, None)
+    assert (gone["request_method"], gone["request_path"]) == ("POST", receiver.url())
+    assert gone["changes"]["enabled"] == [True, False]
 
 
 async def test_exhausted_retries_dead_letter_and_redelivery_sends_the_same_event_again(

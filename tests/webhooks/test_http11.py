@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import uvloop
 
-from rentengine.webhooks.http11 import DRAIN_BYTES, HttpClient, HttpError, origin_of
+from rentengine.webhooks.delivery.http11 import DRAIN_BYTES, HttpClient, HttpError, origin_of
 
 # A server's script: reads the request head and body, writes the answer (or not).
 Handler = Callable[[bytes, asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bool]]

@@ -9,9 +9,9 @@ from email.utils import format_datetime
 import pytest
 
 from rentengine.kit.clock import set_clock
-from rentengine.webhooks.delivery_service import Job, decide
-from rentengine.webhooks.retry import backoff_seconds, next_delay, parse_retry_after
-from rentengine.webhooks.sender import AttemptResult, Target
+from rentengine.webhooks.delivery.retry import backoff_seconds, next_delay, parse_retry_after
+from rentengine.webhooks.delivery.sender import AttemptResult, Target
+from rentengine.webhooks.delivery.service import Job, decide
 
 NOW = datetime(2024, 10, 5, 18, 53, 3, tzinfo=UTC)
 DAY = 86_400.0

@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 from rentengine.app import create_app
 from rentengine.kit.encryption import Keyring, SealError, derived_key, new_key, parse_keys
 from rentengine.runtime import Runtime
-from rentengine.webhooks.delivery_service import claim_due
+from rentengine.webhooks.delivery.service import claim_due
 from rentengine.webhooks.models import WebhookDelivery, WebhookSubscription
 from rentengine.webhooks.secrets import context, keyring_of, reseal
 from tests.conftest import TEST_SECRET, make_settings
@@ -183,9 +183,9 @@ async def test_a_key_that_does_not_fit_fails_loudly_and_sends_nothing(
         made = await client.post(
             "/multifamily_properties", json=property_body(owner.account_id), headers=owner.headers
         )
-        assert made.status_code == 201
+        assert made.status_code == 200
     async with hooks.db.transaction() as session:
-        with caplog.at_level(logging.ERROR, logger="rentengine.webhooks.delivery_service"):
+        with caplog.at_level(logging.ERROR, logger="rentengine.webhooks.delivery.service"):
             jobs = await claim_due(session, "worker-without-the-key", 10, 60, keyring_of(hooks.settings))
     assert jobs == []
     assert f"webhook {created['id']}: nothing is sent, its secrets cannot be decrypted" in caplog.text

@@ -7,7 +7,7 @@ import time
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from rentengine.webhooks.signing import delivery_headers, new_signing_secret, sign
+from rentengine.webhooks.delivery.signing import delivery_headers, new_signing_secret, sign
 
 # The Standard Webhooks reference test vector, as quoted in API.md §19.3.
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

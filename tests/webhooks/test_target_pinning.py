@@ -22,8 +22,8 @@ from rentengine.app import create_app
 from rentengine.auth import service as auth
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
-from rentengine.webhooks.sender import Sender, Target
-from rentengine.webhooks.signing import new_signing_secret
+from rentengine.webhooks.delivery.sender import Sender, Target
+from rentengine.webhooks.delivery.signing import new_signing_secret
 from tests.conftest import make_settings
 from tests.factories import Tenant
 from tests.webhooks.receiver import Receiver

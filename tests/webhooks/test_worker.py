@@ -27,11 +27,11 @@ from rentengine.db.session import Database
 from rentengine.kit.clock import utc_now
 from rentengine.kit.ids import new_uuid
 from rentengine.runtime import Runtime
-from rentengine.webhooks.delivery_service import claim_due
+from rentengine.webhooks.delivery.service import claim_due
+from rentengine.webhooks.delivery.signing import new_signing_secret
+from rentengine.webhooks.delivery.worker import LISTEN_APPLICATION_NAME, DeliveryWorker
 from rentengine.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from rentengine.webhooks.secrets import keyring_of, seal_signing_secret
-from rentengine.webhooks.signing import new_signing_secret
-from rentengine.webhooks.worker import LISTEN_APPLICATION_NAME, DeliveryWorker
 from tests.conftest import TEST_SECRET, make_settings
 from tests.factories import Tenant, property_body
 from tests.ports import free_port
@@ -407,7 +407,7 @@ async def test_serve_delivers_in_process(
             await wait_until(up, "the server to answer", within=60)
             body = property_body(owner.account_id)
             response = await client.post("/api/public/v1/multifamily_properties", json=body)
-            assert response.status_code == 201, response.text
+            assert response.status_code == 200, response.text
         [request] = await receiver.wait_for(1)
     finally:
         output = await _stop(process, log)

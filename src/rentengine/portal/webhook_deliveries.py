@@ -21,11 +21,10 @@ from rentengine.portal.filters import LAST_PAGE, FilterError, local_utc, page_nu
 from rentengine.portal.pages import Page, PortalPage, redirect
 from rentengine.portal.webhooks import LABELS, account_names, caller_of, hook_view, not_found
 from rentengine.validation import translate_errors
-from rentengine.webhooks import delivery_service as deliveries
 from rentengine.webhooks import service
+from rentengine.webhooks.delivery import service as deliveries
 from rentengine.webhooks.models import WebhookDelivery
 from rentengine.webhooks.schemas import DeliveryQuery, DeliveryStatusName
-from rentengine.webhooks.wire import delivery_to_wire
 
 router = APIRouter()
 
@@ -170,7 +169,7 @@ async def _tested(page: Page, webhook_id: uuid.UUID, raw: str) -> DeliveryRow | 
     row = (await page.session.scalars(stmt)).one_or_none()
     if row is None:
         return None
-    return delivery_row(delivery_to_wire(row, await deliveries.attempts_of(page.session, row.id)))
+    return delivery_row(await deliveries.delivery_record(page.session, row.id))
 
 
 async def deliveries_page(

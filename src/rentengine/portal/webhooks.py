@@ -24,7 +24,7 @@ from rentengine.portal.sessions import csrf_matches, portal_user
 from rentengine.runtime import runtime_of
 from rentengine.validation import translate_errors
 from rentengine.webhooks import repository, service
-from rentengine.webhooks.delivery_endpoints import send_test_delivery
+from rentengine.webhooks.delivery import testsend
 from rentengine.webhooks.models import WebhookSubscription
 from rentengine.webhooks.schemas import EVENT_TYPES, WEBHOOK_TABLES, WebhookUpsert
 from rentengine.webhooks.secrets import keyring_of, signing_secret_of
@@ -346,8 +346,10 @@ async def send_test(request: Request, webhook_id: uuid.UUID) -> Response:
     if not csrf_matches(user.csrf_token, sent if isinstance(sent, str) else None):
         raise CsrfRefused()
     try:
-        delivery = await send_test_delivery(
-            request, Principal(user.user_id, None, user.account_ids), webhook_id
+        caller = Principal(user.user_id, None, user.account_ids)
+        document, metrics = request.app.openapi(), request.app.state.webhook_metrics
+        delivery = await testsend.send_test(
+            runtime.db, runtime.settings, caller, webhook_id, document, metrics
         )
     except NotFound:
         return render(request, "error.html", 404, user=user, message="No such webhook.", section="webhooks")

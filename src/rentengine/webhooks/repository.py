@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.db.pagination import page_of
@@ -45,11 +45,15 @@ async def live_subscription(session: AsyncSession, webhook_id: uuid.UUID) -> Web
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def cancel_open_deliveries(session: AsyncSession, webhook_id: uuid.UUID, now: datetime) -> int:
-    """Cancels the subscription's pending and retrying deliveries; returns how many."""
+async def cancel_open_deliveries(session: AsyncSession, which: ColumnElement[bool], now: datetime) -> int:
+    """Cancels the pending and retrying deliveries among `which`; returns how many.
+
+    The one statement that cancels: a subscription's deliveries when it is deleted or disabled (by
+    its owner or by a 410 Gone, `service`), and those a claim finds of such a subscription.
+    """
     stmt = (
         update(WebhookDelivery)
-        .where(WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.status.in_(OPEN_STATUSES))
+        .where(which, WebhookDelivery.status.in_(OPEN_STATUSES))
         .values(
             status=DeliveryStatus.cancelled.value,
             next_attempt_at=None,

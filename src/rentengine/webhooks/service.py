@@ -1,11 +1,15 @@
 """Subscription rules (API.md §19.4): upsert, disable, soft delete, and the delivery log.
 
+A subscription's open deliveries are cancelled only here, always with an audited change of the
+subscription: its owner disables or deletes it, or its receiver answers 410 Gone.
+
 These writes are audited through the change seam with table `webhooks`, which no subscription can
 list, so they never produce webhooks themselves. The audit record masks the two secrets, which are
 stored encrypted (`webhooks.secrets`).
 """
 
 import uuid
+from datetime import datetime
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,10 +24,10 @@ from rentengine.kit.encryption import Keyring
 from rentengine.kit.ids import new_uuid
 from rentengine.validation import require_fields
 from rentengine.webhooks import repository
-from rentengine.webhooks.models import WebhookSubscription
+from rentengine.webhooks.delivery.signing import new_signing_secret
+from rentengine.webhooks.models import WebhookDelivery, WebhookSubscription
 from rentengine.webhooks.schemas import CREATE_REQUIRED, DeliveryQuery, WebhookUpsert
 from rentengine.webhooks.secrets import environment_keyring, refresh, seal_api_key, seal_signing_secret
-from rentengine.webhooks.signing import new_signing_secret
 from rentengine.webhooks.urls import target_errors
 from rentengine.webhooks.wire import delivery_to_wire, subscription_audit_record, subscription_to_wire
 
@@ -131,7 +135,7 @@ async def _update(
     await recorded_update(session, actor, AUDIT_TABLE, row, edit)
     if not row.enabled:
         # Events that happened while enabled are dropped too; re-enabling backfills nothing.
-        await repository.cancel_open_deliveries(session, row.id, now)
+        await _cancel_open_deliveries(session, row, now)
     return subscription_to_wire(row, keyring)
 
 
@@ -140,12 +144,40 @@ async def delete_subscription(
 ) -> None:
     """Soft delete: the delivery log stays until retention ends; open deliveries are cancelled."""
     row = await visible_subscription(session, caller, webhook_id)
+    await _stop(session, actor, row, deleted=True)
+
+
+async def disable_gone(session: AsyncSession, webhook_id: uuid.UUID, url: str) -> None:
+    """The receiver answered 410 Gone: the subscription is disabled until its owner enables it again.
+
+    Audited as an update by no user, naming the request that was answered (`POST <url>`). A
+    subscription deleted or disabled meanwhile had its deliveries cancelled then.
+    """
+    row = await repository.live_subscription(session, webhook_id)
+    if row is not None and row.enabled:
+        await _stop(session, Actor(user_id=None, request_method="POST", request_path=url), row, deleted=False)
+
+
+async def _stop(session: AsyncSession, actor: Actor, row: WebhookSubscription, *, deleted: bool) -> None:
+    """Deletes or disables the subscription, cancels its open deliveries and records the change."""
     old = subscription_audit_record(row)
     now = utc_now()
-    row.deleted_at = row.updated_at = now
-    await repository.cancel_open_deliveries(session, row.id, now)
+    if deleted:
+        row.deleted_at = now
+    else:
+        row.enabled = False
+    row.updated_at = now
+    await _cancel_open_deliveries(session, row, now)
     await session.flush()
-    await record_change(session, actor, Change.delete(AUDIT_TABLE, row.account_id, old))
+    if deleted:
+        change = Change.delete(AUDIT_TABLE, row.account_id, old)
+    else:
+        change = Change.update(AUDIT_TABLE, row.account_id, subscription_audit_record(row), old)
+    await record_change(session, actor, change)
+
+
+async def _cancel_open_deliveries(session: AsyncSession, row: WebhookSubscription, now: datetime) -> None:
+    await repository.cancel_open_deliveries(session, WebhookDelivery.webhook_id == row.id, now)
 
 
 async def list_deliveries(

@@ -1,8 +1,8 @@
 """The delivery outbox as the worker sees it: claims, leases, outcomes, redelivery and retention.
 
 Every function takes the caller's session and never commits: one outcome (the attempt, the
-delivery's new state and, after a 410, the disabled subscription and its cancelled deliveries)
-commits or rolls back as a whole.
+delivery's new state and, after a 410, the disabled subscription, its audit entry and its
+cancelled deliveries) commits or rolls back as a whole.
 """
 
 import logging
@@ -36,6 +36,12 @@ from rentengine.errors import Conflict, NotFound, detail
 from rentengine.kit.clock import utc_now
 from rentengine.kit.encryption import Keyring, SealError
 from rentengine.kit.ids import new_uuid
+from rentengine.webhooks import repository
+from rentengine.webhooks import service as subscriptions
+from rentengine.webhooks.delivery.outbox import NOTIFY_CHANNEL, new_event_id
+from rentengine.webhooks.delivery.payload import payload_of
+from rentengine.webhooks.delivery.retry import next_delay
+from rentengine.webhooks.delivery.sender import AttemptResult, Target
 from rentengine.webhooks.models import (
     OPEN_STATUSES,
     DeliveryStatus,
@@ -43,12 +49,7 @@ from rentengine.webhooks.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from rentengine.webhooks.outbox import NOTIFY_CHANNEL, new_event_id
-from rentengine.webhooks.payload import payload_of
-from rentengine.webhooks.retry import next_delay
 from rentengine.webhooks.secrets import api_key_of, open_api_key, open_signing_secret, signing_secret_of
-from rentengine.webhooks.sender import AttemptResult, Target
-from rentengine.webhooks.service import visible_subscription
 from rentengine.webhooks.wire import delivery_to_wire
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ async def claim_due(
             continue
         jobs.append(Job(r.id, r.event_id, r.payload, r.attempt_count, r.created_at, r.is_test, until, target))
     if dropped:
-        await _cancel(session, D.id.in_(dropped), now)
+        await repository.cancel_open_deliveries(session, D.id.in_(dropped), now)
     return jobs
 
 
@@ -172,22 +173,6 @@ def _target(sub: Any, keyring: Keyring) -> Target | None:
         log.error("webhook %s: nothing is sent, its secrets cannot be decrypted: %s", sub.id, exc)
         return None
     return Target(sub.id, sub.url, api_key, secret)
-
-
-async def _cancel(session: AsyncSession, which: ColumnElement[bool], now: datetime) -> None:
-    stmt = (
-        update(D)
-        .where(which, D.status.in_(OPEN_STATUSES))
-        .values(
-            status=DeliveryStatus.cancelled.value,
-            next_attempt_at=None,
-            lease_owner=None,
-            lease_expires_at=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(stmt)
 
 
 async def any_due(session: AsyncSession) -> bool:
@@ -279,7 +264,7 @@ async def record_outcomes(
             moved |= await _move(session, DELIVERIES.c.id == job.id, owner, now, status, next_at)
     for job, result in outcomes:
         if job.id in moved and result.status_code == 410 and not job.is_test:
-            await disable_subscription(session, job.target.webhook_id, now)
+            await subscriptions.disable_gone(session, job.target.webhook_id, job.target.url)
     return [
         status if job.id in moved else None for (job, _), (status, _) in zip(outcomes, decided, strict=True)
     ]
@@ -352,27 +337,11 @@ async def _move(
     return set((await session.scalars(stmt)).all())
 
 
-async def disable_subscription(session: AsyncSession, webhook_id: uuid.UUID, now: datetime) -> None:
-    """The receiver answered 410 Gone: stop sending to it until its owner enables it again."""
-    await session.execute(
-        update(S)
-        .where(S.id == webhook_id)
-        .values(enabled=False, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    await _cancel(session, D.webhook_id == webhook_id, now)
-
-
 async def wake_workers(session: AsyncSession) -> None:
     """After this session commits, workers in this process and (PostgreSQL) elsewhere look for work."""
     session.info[WAKE_DELIVERY_WORKER] = True
     if (await session.connection()).dialect.name == "postgresql":
         await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-
-
-async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> Sequence[WebhookAttempt]:
-    stmt = select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id)
-    return (await session.scalars(stmt)).all()
 
 
 async def purge_expired(session: AsyncSession, retention_days: int) -> int:
@@ -426,7 +395,7 @@ async def redeliver(session: AsyncSession, caller: Caller, delivery_id: uuid.UUI
     row = await session.scalar(select(D).where(D.id == delivery_id).with_for_update())
     if row is None:
         raise NotFound()
-    subscription = await visible_subscription(session, caller, row.webhook_id)
+    subscription = await subscriptions.visible_subscription(session, caller, row.webhook_id)
     if row.status in OPEN_STATUSES:
         raise _not_redeliverable(row.status)
     if not subscription.enabled:
@@ -439,14 +408,14 @@ async def redeliver(session: AsyncSession, caller: Caller, delivery_id: uuid.UUI
     row.updated_at = now
     await session.flush()
     await wake_workers(session)
-    return delivery_to_wire(row, await attempts_of(session, row.id))
+    return await delivery_record(session, row.id)
 
 
 async def open_test_delivery(
     session: AsyncSession,
     caller: Caller,
     webhook_id: uuid.UUID,
-    record_for: Callable[[str], Record],
+    record_for: Callable[[str, uuid.UUID], Record],
     owner: str,
     lease: float,
     keyring: Keyring,
@@ -456,7 +425,7 @@ async def open_test_delivery(
     If the process dies before recording the outcome, the lease runs out and a worker sends it once.
     Secrets that do not decrypt raise SealError before anything is written.
     """
-    subscription = await visible_subscription(session, caller, webhook_id)
+    subscription = await subscriptions.visible_subscription(session, caller, webhook_id)
     target = Target(
         subscription.id,
         subscription.url,
@@ -464,7 +433,7 @@ async def open_test_delivery(
         signing_secret_of(keyring, subscription),
     )
     table = subscription.tables[0]
-    record = record_for(table)
+    record = record_for(table, subscription.account_id)
     payload = payload_of(Change(table, ChangeType.INSERT, subscription.account_id, "", record, None))
     now = utc_now()
     row = D(
@@ -490,5 +459,7 @@ async def open_test_delivery(
 
 
 async def delivery_record(session: AsyncSession, delivery_id: uuid.UUID) -> Record:
+    """The delivery as the API shows it, with its attempts."""
     row = await session.get_one(D, delivery_id)
-    return delivery_to_wire(row, await attempts_of(session, delivery_id))
+    attempts = await repository.attempts_of(session, [delivery_id])
+    return delivery_to_wire(row, attempts.get(delivery_id, []))

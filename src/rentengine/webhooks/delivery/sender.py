@@ -18,9 +18,9 @@ from datetime import datetime
 from rentengine import __version__
 from rentengine.kit.clock import utc_now
 from rentengine.settings import Settings
-from rentengine.webhooks.http11 import HttpClient, HttpError, Response
-from rentengine.webhooks.retry import parse_retry_after
-from rentengine.webhooks.signing import delivery_headers
+from rentengine.webhooks.delivery.http11 import HttpClient, HttpError, Response
+from rentengine.webhooks.delivery.retry import parse_retry_after
+from rentengine.webhooks.delivery.signing import delivery_headers
 from rentengine.webhooks.urls import REFUSED, check_target
 
 log = logging.getLogger(__name__)
