@@ -9,6 +9,7 @@ import pytest
 
 from rentengine.applications import service
 from rentengine.runtime import Runtime
+from rentengine.webhooks.delivery.testsend import as_test_record
 from tests.applications.factories import PLATFORM, make_group
 from tests.factories import Tenant, make_tenant, make_unit_row
 from tests.webhooks.receiver import (
@@ -68,6 +69,7 @@ async def test_the_test_send_carries_the_documented_example_record(
     assert response.status_code == 200, response.text
     [sent] = receiver.requests
     listed = document["paths"][PATH]["get"]["responses"]["200"]["content"]["application/json"]["example"]
-    assert sent.json() == {"type": "INSERT", "table": TABLE, "record": listed[0], "old_record": None}
+    record = as_test_record(listed[0], owner.account_id)  # the example, made the owner's and a test
+    assert sent.json() == {"type": "INSERT", "table": TABLE, "record": record, "old_record": None}
     # The example has every field of a real record, in the same order.
     assert list(listed[0]) == list(real)

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from rentengine.runtime import Runtime
+from rentengine.webhooks.delivery.testsend import as_test_record
 from tests.communications.factories import KINDS, PHONE
 from tests.factories import Tenant, make_prospect_row, make_tenant
 from tests.webhooks.receiver import (
@@ -91,8 +92,8 @@ async def test_the_test_send_carries_the_documented_example_record(
         assert sent.json() == {
             "type": "INSERT",
             "table": kind.table,
-            "record": listed["example"]["data"][0],
+            "record": as_test_record(listed["example"]["data"][0], owner.account_id),
             "old_record": None,
         }
         assert sent.headers["webhook-test"] == "true"
-        assert tuple(sent.json()["record"]) == kind.fields
+        assert tuple(sent.json()["record"]) == (*kind.fields, "test")

@@ -7,6 +7,7 @@ import pytest
 from rentengine.leasing.examples import ASSIGNED
 from rentengine.prospects.examples import PROSPECT
 from rentengine.runtime import Runtime
+from rentengine.webhooks.delivery.testsend import as_test_record
 from tests.factories import make_prospect_row, make_tenant
 from tests.hooks import subscribe
 from tests.leasing.factories import assign_body
@@ -52,6 +53,7 @@ async def test_the_test_send_posts_the_tables_example_record(
     response = await hooks_api.post(f"/webhooks/{subscription['id']}/test", headers=owner.headers)
     assert response.status_code == 200, response.text
     [request] = receiver.requests
-    expected = {"type": "INSERT", "table": table, "record": example, "old_record": None}
+    record = as_test_record(example, owner.account_id)  # the example, made the owner's and a test
+    expected = {"type": "INSERT", "table": table, "record": record, "old_record": None}
     assert request.json() == expected == response.json()["payload"]
     assert request.headers["webhook-test"] == "true"

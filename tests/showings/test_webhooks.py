@@ -8,6 +8,7 @@ import httpx
 
 from rentengine.runtime import Runtime
 from rentengine.showings.examples import SHOWING
+from rentengine.webhooks.delivery.testsend import as_test_record
 from tests.factories import make_tenant
 from tests.hooks import subscribe
 from tests.showings.helpers import availability, book, booked, create_unit, events_of, showings_of, starts
@@ -91,4 +92,4 @@ async def test_the_test_send_of_a_showings_subscription(
     assert (payload["type"], payload["table"], payload["old_record"]) == ("INSERT", "showings", None)
     # No operation returns a showing (a booking answers `{"statusText": "success"}`): the test
     # send takes the documented showing record.
-    assert payload["record"] == SHOWING
+    assert payload["record"] == as_test_record(SHOWING, owner.account_id)

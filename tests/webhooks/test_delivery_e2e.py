@@ -19,6 +19,7 @@ from rentengine.app import create_app
 from rentengine.changes.seam import record_changes
 from rentengine.changes.types import Actor, Change
 from rentengine.runtime import Runtime
+from rentengine.webhooks.delivery.testsend import as_test_record
 from tests.conftest import make_settings
 from tests.factories import Tenant, make_tenant, property_body
 from tests.webhooks.receiver import (
@@ -351,7 +352,8 @@ async def test_test_send_posts_the_example_record_once_and_marks_it(
     delivery = response.json()
     document = (await api.get("http://testserver/openapi.json")).json()
     example = document["paths"]["/lockboxes"]["get"]["responses"]["200"]["content"]["application/json"]
-    expected = {"type": "INSERT", "table": "lockboxes", "record": example["example"][0], "old_record": None}
+    record = as_test_record(example["example"][0], owner.account_id)
+    expected = {"type": "INSERT", "table": "lockboxes", "record": record, "old_record": None}
     [request] = receiver.requests  # the attempt was made before the response
     assert request.json() == expected == delivery["payload"]
     assert request.headers["webhook-test"] == "true"

@@ -10,7 +10,7 @@ import pytest
 from rentengine.app import create_app
 from rentengine.changes.types import Change
 from rentengine.webhooks.delivery.payload import payload_of
-from rentengine.webhooks.delivery.testsend import example_record
+from rentengine.webhooks.delivery.testsend import NIL_UUID, as_test_record, example_record
 from tests.conftest import make_settings
 
 ACCOUNT = uuid.UUID("4b88ff32-8ba0-4bbf-8e60-c789909ac176")
@@ -80,3 +80,29 @@ def test_a_table_without_a_list_example_falls_back_to_its_create_example() -> No
     enveloped = {"data": [created], "page": {"limit": 50, "page_number": 0, "has_more": False}}
     assert example_record(_documented("get", "200", enveloped), "calls") == created
     assert example_record({"paths": {}}, "messages") == {}
+
+
+def test_the_test_record_takes_the_account_zeroes_the_ids_and_says_it_is_a_test() -> None:
+    account = uuid.uuid4()
+    example = {
+        "id": "c81d4e2f-7a3b-4c5d-9e6f-1a2b3c4d5e6f",
+        "unit_id": "12345",
+        "prospect_id": 90211,
+        "user_id": None,
+        "account_id": "4b88ff32-8ba0-4bbf-8e60-c789909ac176",
+        "prospect": {"id": 7, "account_id": "4b88ff32-8ba0-4bbf-8e60-c789909ac176", "name": "Ana"},
+        "photos": [{"id": 3, "path": "a.jpg"}],
+        "is_active": True,
+    }
+    assert as_test_record(example, account) == {
+        "id": NIL_UUID,
+        "unit_id": "0",
+        "prospect_id": 0,
+        "user_id": None,
+        "account_id": str(account),
+        "prospect": {"id": 0, "account_id": str(account), "name": "Ana"},
+        "photos": [{"id": 0, "path": "a.jpg"}],
+        "is_active": True,
+        "test": True,
+    }
+    assert as_test_record({}, account) == {"test": True}

@@ -13,8 +13,8 @@ from rentengine.openapi import json_example
 from rentengine.runtime import runtime_of
 from rentengine.webhooks.delivery import service as deliveries
 from rentengine.webhooks.delivery.metrics import WebhookMetrics
-from rentengine.webhooks.delivery.testsend import send_test
-from rentengine.webhooks.examples import DELIVERY
+from rentengine.webhooks.delivery.testsend import RECORD_RULES, as_test_record, send_test
+from rentengine.webhooks.examples import ACCOUNT_ID, DELIVERY
 from rentengine.webhooks.schemas import DeliveryOut
 
 router = APIRouter(tags=["Webhooks"])
@@ -47,7 +47,12 @@ TESTED: dict[str, Any] = {
     "table": "lockboxes",
     "type": "INSERT",
     "status": "succeeded",
-    "payload": {"type": "INSERT", "table": "lockboxes", "record": LOCKBOX, "old_record": None},
+    "payload": {
+        "type": "INSERT",
+        "table": "lockboxes",
+        "record": as_test_record(LOCKBOX, uuid.UUID(ACCOUNT_ID)),
+        "old_record": None,
+    },
     "attempts": [
         {
             "attempt_number": 1,
@@ -82,14 +87,18 @@ async def redeliver_webhook_delivery(
     return json_ok(await deliveries.redeliver(session, principal, id), status_code=202)
 
 
+TEST_SEND = "Sends one example INSERT of the subscription's first table now, marked `webhook-test: true`."
+
+
 @router.post(
     "/webhooks/{id}/test",
     response_model=DeliveryOut,
     response_class=JSONBytes,
     responses={200: json_example("The test delivery after its one attempt", TESTED)},
+    description=f"{TEST_SEND}\n\n{RECORD_RULES}",
 )
 async def test_webhook(request: Request, principal: CurrentPrincipal, id: uuid.UUID) -> JSONBytes:
-    """Sends one example INSERT of the subscription's first table now, marked `webhook-test: true`."""
+    """The test send; its description (the record's rules) is set above."""
     runtime = runtime_of(request)
     metrics: WebhookMetrics = request.app.state.webhook_metrics
     return json_ok(
