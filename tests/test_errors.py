@@ -127,7 +127,7 @@ async def test_json_with_a_charset_or_a_json_suffix_is_accepted(
     ):
         headers = {**tenant.headers, "Content-Type": content_type}
         response = await client.post("/multifamily_properties", content=content, headers=headers)
-        assert response.status_code == 201, content_type
+        assert response.status_code == 200, content_type
 
 
 def _padded(valid: bytes, size: int) -> bytes:
@@ -167,7 +167,7 @@ async def test_a_body_of_exactly_one_mebibyte_is_read(client: httpx.AsyncClient,
     valid = httpx.Request("POST", BASE_URL, json=property_body(tenant.account_id)).read()
     headers = {**tenant.headers, "Content-Type": "application/json"}
     response = await client.post("/multifamily_properties", content=_padded(valid, MIB), headers=headers)
-    assert response.status_code == 201
+    assert response.status_code == 200
 
 
 async def test_an_unexpected_exception_is_a_bare_500_and_writes_nothing(

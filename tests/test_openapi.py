@@ -4,6 +4,7 @@ Every test walks the operations of the served document instead of naming them, s
 later are held to the same rules as soon as they are mounted.
 """
 
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +20,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from rentengine.app import create_app
 from rentengine.mock.examples import resolve
 from rentengine.runtime import Runtime
-from tests.factories import Tenant
+from tests.factories import Tenant, property_body, unit_body
 from tests.mock.conftest import example_query
 
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -267,3 +268,61 @@ async def test_docs_page_lists_every_operation_without_external_requests(
 
 async def test_cdn_based_doc_pages_are_gone(root: httpx.AsyncClient) -> None:
     assert (await root.get("/redoc")).status_code == 404
+
+
+async def test_every_instant_is_a_date_time(document: dict[str, Any]) -> None:
+    instants = 0
+    for name, schema in document["components"]["schemas"].items():
+        for field, spec in schema.get("properties", {}).items():
+            if field.endswith("_at") or field in ("planned_date_time", "next_follow_up"):
+                strings = [b for b in [spec, *spec.get("anyOf", [])] if b.get("type") == "string"]
+                assert strings, (name, field)
+                assert all(b.get("format") == "date-time" for b in strings), (name, field)
+                instants += 1
+    assert instants > 30
+
+
+async def test_comma_separated_arrays_are_declared_so(document: dict[str, Any]) -> None:
+    arrays = [
+        (path, parameter)
+        for path, item in document["paths"].items()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for parameter in operation.get("parameters", [])
+        if "array" in json.dumps(parameter["schema"])
+    ]
+    assert len(arrays) >= 20
+    for path, parameter in arrays:
+        assert (parameter["style"], parameter["explode"]) == ("form", False), (path, parameter["name"])
+
+
+def _body_schema(document: dict[str, Any], path: str) -> jsonschema_rs.Validator:
+    media = json_media(document, document["paths"][path]["post"]["requestBody"])
+    return validator(document, media["schema"])
+
+
+async def test_a_code_names_its_lockbox_by_exactly_one_identifier(document: dict[str, Any]) -> None:
+    check = _body_schema(document, "/lockboxes/generate_code")
+    day = {"date": "2031-03-05"}
+    assert check.is_valid({**day, "serial_number": "1234567"})
+    assert check.is_valid({**day, "unit_id": 3318, "lockbox_id": None})
+    assert not check.is_valid(day)
+    assert not check.is_valid({**day, "serial_number": "1234567", "unit_id": 3318})
+
+
+@pytest.mark.parametrize(
+    ("path", "create", "known_id"),
+    [
+        ("/units", unit_body(uuid.UUID(int=1)), 3318),
+        ("/multifamily_properties", property_body(uuid.UUID(int=1)), str(uuid.UUID(int=2))),
+    ],
+)
+async def test_an_upsert_is_an_update_by_id_or_a_complete_create(
+    document: dict[str, Any], path: str, create: dict[str, Any], known_id: Any
+) -> None:
+    check = _body_schema(document, path)
+    assert check.is_valid(create)
+    assert check.is_valid({"id": known_id})
+    incomplete = {key: value for key, value in create.items() if key != "account_id"}
+    assert not check.is_valid(incomplete)
+    assert not check.is_valid({**incomplete, "id": None})

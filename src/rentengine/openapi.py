@@ -232,6 +232,9 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     _rebase_paths(document)
     for operation in operations(document):
         _complete_operation(operation)
+        _comma_separated_arrays(operation)
+    for schema in schemas.values():
+        _mark_instants(schema)
     first = ("openapi", "info", "servers", "paths")
     return {**{key: document[key] for key in first if key in document}, **document}
 
@@ -299,6 +302,30 @@ def _complete_operation(operation: dict[str, Any]) -> None:
     for status in statuses:
         responses.setdefault(status, {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"})
     operation["responses"] = dict(sorted(responses.items()))
+
+
+def _comma_separated_arrays(operation: dict[str, Any]) -> None:
+    """Array query parameters are sent `a,b` by a generated client (`style: form, explode: false`);
+    the server also takes the repeated form, `a=1&a=2`."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        branches = [schema, *schema.get("anyOf", [])]
+        if parameter.get("in") == "query" and any(branch.get("type") == "array" for branch in branches):
+            parameter.setdefault("style", "form")
+            parameter.setdefault("explode", False)
+
+
+# Every field named `*_at`, and these, is an instant on the wire (RFC 3339, UTC, microseconds).
+_INSTANT_FIELDS = frozenset({"planned_date_time", "next_follow_up"})
+
+
+def _mark_instants(schema: dict[str, Any]) -> None:
+    """`format: date-time` on each instant field's string form, for validators and generators."""
+    for name, field in schema.get("properties", {}).items():
+        if name.endswith("_at") or name in _INSTANT_FIELDS:
+            for branch in [field, *field.get("anyOf", [])]:
+                if branch.get("type") == "string":
+                    branch.setdefault("format", "date-time")
 
 
 def _use_error_schema(response: dict[str, Any], shared: tuple[str, dict[str, Any]] | None) -> None:

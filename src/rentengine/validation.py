@@ -91,6 +91,21 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def _sent(name: str) -> dict[str, Any]:
+    # A field sent as null counts as not sent.
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+def exactly_one_of(*names: str) -> dict[str, Any]:
+    """JSON Schema of a body naming its target by exactly one of these fields (generators, validators)."""
+    return {"oneOf": [_sent(name) for name in names]}
+
+
+def update_or_create(create_required: Sequence[str]) -> dict[str, Any]:
+    """JSON Schema of an upsert body: an update sends `id`; a create sends what a create needs."""
+    return {"anyOf": [_sent("id"), {"required": list(create_required)}]}
+
+
 class PageQuery(WireModel):
     limit: int = Field(50, ge=1, le=100)
     page_number: int = Field(0, ge=0, le=100_000)

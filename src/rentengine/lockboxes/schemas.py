@@ -3,11 +3,21 @@ import re
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from rentengine.kit.jsonutil import dumps
-from rentengine.validation import CommaList, Date, DateTime, Int, PageQuery, Str, WireModel, unique_items
+from rentengine.validation import (
+    CommaList,
+    Date,
+    DateTime,
+    Int,
+    PageQuery,
+    Str,
+    WireModel,
+    exactly_one_of,
+    unique_items,
+)
 
 LockboxType = Literal["Sentrilock", "Codebox"]
 EventType = Literal["Install", "Uninstall", "Generate Code"]
@@ -86,6 +96,8 @@ class LockboxTransfer(WireModel):
 
 class GenerateCode(WireModel):
     """Exactly one of `lockbox_id`, `serial_number` and `unit_id` names the lockbox."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("lockbox_id", "serial_number", "unit_id"))
 
     lockbox_id: uuid.UUID | None = None
     serial_number: Serial | None = None

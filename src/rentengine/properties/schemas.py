@@ -1,9 +1,9 @@
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from rentengine.validation import Bool, Int, PageQuery, QueryBool, Str, WireModel
+from rentengine.validation import Bool, Int, PageQuery, QueryBool, Str, WireModel, update_or_create
 
 StructureType = Literal["Mid Rise", "High Rise", "Garden Style"]
 CREATE_REQUIRED = (
@@ -33,6 +33,8 @@ class Photo(WireModel):
 
 class PropertyUpsert(WireModel):
     """Without `id`: create. With `id`: update only the fields sent."""
+
+    model_config = ConfigDict(json_schema_extra=update_or_create(CREATE_REQUIRED))
 
     id: uuid.UUID | None = None
     community_name: Str = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]

@@ -3,10 +3,21 @@
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from rentengine.validation import Bool, CommaList, Date, DateTime, Int, Number, PageQuery, Str, WireModel
+from rentengine.validation import (
+    Bool,
+    CommaList,
+    Date,
+    DateTime,
+    Int,
+    Number,
+    PageQuery,
+    Str,
+    WireModel,
+    update_or_create,
+)
 
 UnitStatus = Literal[
     "Incomplete",
@@ -121,6 +132,8 @@ class UnitPrescreenRules(WireModel):
 
 class UnitUpsert(WireModel):
     """Without `id`: create. With `id`: update only the fields sent; `null` clears a nullable field."""
+
+    model_config = ConfigDict(json_schema_extra=update_or_create(CREATE_REQUIRED))
 
     id: Int | None = None
     account_id: uuid.UUID = None  # type: ignore[assignment]
