@@ -28,6 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from rentengine.db.session import async_url
+from rentengine.prospects.funnel import COUNT_COLUMNS, STEP_BITS
 from rentengine.prospects.milestones import milestone_expression
 
 HISTORY = timedelta(days=730)
@@ -262,6 +263,17 @@ def milestones_sql(bits: str) -> str:
     """
 
 
+def funnel_sql(backend: Backend) -> str:
+    """The funnel's day rows (`rentengine.prospects.funnel`) of every account, from its prospects."""
+    day = "(created_at AT TIME ZONE 'UTC')::date" if backend.postgresql else "date(created_at)"
+    steps = ", ".join(f"SUM(CASE WHEN (milestones & {bit}) != 0 THEN 1 ELSE 0 END)" for bit in STEP_BITS)
+    return f"""
+        INSERT INTO prospect_source_days (account_id, day, source, {", ".join(COUNT_COLUMNS)})
+        SELECT account_id, {day}, COALESCE(source, ''), COUNT(*), {steps}
+        FROM prospects GROUP BY account_id, {day}, COALESCE(source, '')
+    """
+
+
 def showings_sql(backend: Backend) -> str:
     """A showing for each scheduled step: planned two days on, on the hour; completed when the story
     reached `Showing Complete`, else still scheduled, canceled or missed."""
@@ -377,6 +389,7 @@ async def _fill(conn: AsyncConnection, backend: Backend, log: Callable[[str], No
         ("stories", story_sql(backend)),
         ("leasing events", events_sql(backend, 0)),
         ("milestones", milestones_sql(backend.milestone_bits(conn.dialect))),
+        ("funnel days", funnel_sql(backend)),
         ("showings", showings_sql(backend)),
         ("calls", calls_sql(backend)),
         ("messages", messages_sql(backend)),

@@ -11,7 +11,7 @@ from rentengine.leasing.models import LeasingEvent, LeasingEventCounter
 from rentengine.lockboxes.models import Lockbox, LockboxEvent
 from rentengine.portal.models import PortalSession
 from rentengine.properties.models import MultifamilyProperty
-from rentengine.prospects.models import Prospect, ProspectCounter
+from rentengine.prospects.models import Prospect, ProspectCounter, ProspectSourceDay
 from rentengine.showings.models import Showing
 from rentengine.units.models import Address, Unit
 from rentengine.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -35,6 +35,7 @@ __all__ = [
     "PortalSession",
     "Prospect",
     "ProspectCounter",
+    "ProspectSourceDay",
     "RateLimitCounter",
     "RentalApplicationGroup",
     "Showing",

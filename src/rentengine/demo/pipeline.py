@@ -43,6 +43,7 @@ from rentengine.demo.stories import (
 )
 from rentengine.leasing.models import LeasingEvent, LeasingEventCounter
 from rentengine.leasing.service import leasing_event_to_wire
+from rentengine.prospects import funnel
 from rentengine.prospects.milestones import milestone_of
 from rentengine.prospects.models import Prospect, ProspectCounter
 from rentengine.prospects.service import prospect_to_wire
@@ -115,6 +116,8 @@ async def insert_pipeline(
     await _claim_positions(session, account_id, pipeline.events, LeasingEventCounter)
     await _insert(session, LEASING_EVENTS, pipeline.events, lambda row: _event_values(row, account_id))
     await _mark_milestones(session, pipeline.events)
+    touched = [*pipeline.prospects, *(event.prospect for event in pipeline.events)]
+    await funnel.rebuild_days(session, account_id, {funnel.utc_day(row.created_at) for row in touched})
     await _insert(session, SHOWINGS, pipeline.showings, lambda row: _showing_values(row, account_id))
     await _insert(session, GROUPS, pipeline.groups, lambda row: _group_values(row, account_id))
     await _insert(session, CALLS, pipeline.calls, lambda row: _call_values(row, account_id))

@@ -4,8 +4,9 @@ platform code such as showings, which calls `record_event`)."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rentengine.auth.access import visible
 from rentengine.auth.service import Principal
@@ -18,6 +19,7 @@ from rentengine.kit.clock import isoformat_z, utc_now
 from rentengine.leasing import repository
 from rentengine.leasing.models import LeasingEvent, LeasingEventCounter
 from rentengine.leasing.schemas import LeasingEventCreate, LeasingEventIn, LeasingEventQuery
+from rentengine.prospects import funnel
 from rentengine.prospects.milestones import milestone_of
 from rentengine.prospects.models import Prospect
 from rentengine.prospects.repository import get_prospect, same_phone_prospects
@@ -92,19 +94,29 @@ async def record_event(
         account_seq=slot.account_seq,
     )
     session.add(event)
-    _mark_milestone(prospect, event_type)
+    await _mark_milestone(session, prospect, event_type)
     return await recorded_create(session, actor, TABLE, event, lambda: leasing_event_to_wire(event))
 
 
-def _mark_milestone(prospect: Prospect, event_type: str) -> None:
+async def _mark_milestone(session: AsyncSession, prospect: Prospect, event_type: str) -> None:
+    """Sets the step's bit on the prospect, and counts the step in its funnel row the first time.
+
+    One conditional UPDATE: of two writers reaching the same step at once, one sets the bit and
+    counts it (the other waits on the row, then finds it set); a writer of another step keeps it."""
     bit = milestone_of(event_type)
     if not bit:
         return
-    if inspect(prospect).persistent:
-        # `SET milestones = milestones | bit` on flush: a concurrent writer's bit is kept.
-        prospect.milestones = Prospect.milestones.op("|")(bit)
-    else:  # inserted with this transaction's flush
-        prospect.milestones = (prospect.milestones or 0) | bit
+    await session.flush()  # a prospect created in this transaction is inserted first
+    reached = await session.scalar(
+        update(Prospect)
+        .where(Prospect.id == prospect.id, Prospect.milestones.op("&")(bit) == 0)
+        .values(milestones=Prospect.milestones.op("|")(bit))
+        .returning(Prospect.milestones),
+        execution_options={"synchronize_session": False},
+    )
+    if reached is not None:
+        set_committed_value(prospect, "milestones", reached)
+        await funnel.count_step(session, prospect, bit)
 
 
 async def create_event(

@@ -1,7 +1,7 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rentengine.db.base import Base
@@ -62,3 +62,22 @@ class ProspectCounter(CounterColumns, Base):
     """Per account, the position and creation time of its latest prospect (`rentengine.db.positions`)."""
 
     __tablename__ = "prospect_counters"
+
+
+class ProspectSourceDay(Base):
+    """One account's prospects of one source created on one UTC day, and how many reached each step
+    (`rentengine.prospects.funnel` keeps it)."""
+
+    __tablename__ = "prospect_source_days"
+    NO_SOURCE = ""  # a prospect without a source (a key column cannot be null)
+
+    account_id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    leads: Mapped[int] = mapped_column(Integer, default=0)
+    showings_scheduled: Mapped[int] = mapped_column(Integer, default=0)
+    showings_completed: Mapped[int] = mapped_column(Integer, default=0)
+    applications_requested: Mapped[int] = mapped_column(Integer, default=0)
+    applications_submitted: Mapped[int] = mapped_column(Integer, default=0)
+    apps_approved: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_prescreens: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,7 +18,7 @@ from rentengine.changes.types import Actor, Record
 from rentengine.db.positions import claim_slot
 from rentengine.errors import NotFound
 from rentengine.kit.clock import isoformat_z, utc_now
-from rentengine.prospects import repository
+from rentengine.prospects import funnel, repository
 from rentengine.prospects.models import Prospect, ProspectCounter
 from rentengine.prospects.schemas import ProspectQuery
 from rentengine.units.models import Unit
@@ -114,6 +114,7 @@ async def create_prospect(session: AsyncSession, actor: Actor, values: ProspectV
     )
     session.add(prospect)
     await recorded_create(session, actor, TABLE, prospect, lambda: prospect_to_wire(prospect))
+    await funnel.count_prospect(session, prospect)
     return prospect
 
 
@@ -138,7 +139,12 @@ async def update_prospect(
         prospect.updated_at = utc_now()
 
     edit = Update(lambda: prospect_to_wire(prospect), apply, "prospect")
-    return await recorded_update(session, actor, TABLE, prospect, edit)
+    moved = "source" in wanted and wanted["source"] != prospect.source
+    record = await recorded_update(session, actor, TABLE, prospect, edit)
+    if moved:  # rare: the day is recounted from its prospects, exact whatever else changed meanwhile
+        await session.flush()
+        await funnel.rebuild_days(session, prospect.account_id, [funnel.utc_day(prospect.created_at)])
+    return record
 
 
 def _normalised(fields: dict[str, Any]) -> dict[str, Any]:

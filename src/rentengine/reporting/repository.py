@@ -8,8 +8,9 @@
 """
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Row, Select, and_, case, distinct, func, select
@@ -19,8 +20,8 @@ from rentengine.applications.models import RentalApplicationGroup
 from rentengine.auth.models import Account
 from rentengine.communications.models import Call, Message
 from rentengine.leasing.models import LeasingEvent
-from rentengine.prospects import milestones
-from rentengine.prospects.models import Prospect
+from rentengine.prospects import funnel
+from rentengine.prospects.models import Prospect, ProspectSourceDay
 from rentengine.showings.models import Showing
 from rentengine.units.models import Address, Unit
 
@@ -42,14 +43,6 @@ CLOSED_STATUSES = (
 MAX_FEEDBACK = 100
 Ts = TypeVarTuple("Ts")
 AnyRow = Row[*tuple[Any, ...]]
-MILESTONE_COLUMNS = {
-    "showings_scheduled": milestones.SHOWING_SCHEDULED,
-    "showings_completed": milestones.SHOWING_COMPLETED,
-    "applications_requested": milestones.APPLICATION_REQUESTED,
-    "applications_submitted": milestones.APPLICATION_SUBMITTED,
-    "apps_approved": milestones.APPLICATION_APPROVED,
-    "rejected_prescreens": milestones.PRESCREEN_REJECTED,
-}
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -62,18 +55,70 @@ def _within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
 
 async def source_funnels(
     session: AsyncSession, account_ids: Sequence[uuid.UUID], start: datetime, end: datetime
-) -> Sequence[AnyRow]:
-    """Per source of the prospects created in [start, end): how many, and how many reached each step."""
+) -> dict[str | None, Counter[str]]:
+    """Per source of the prospects created in [start, end): how many, and how many reached each step.
+
+    The whole UTC days of the period are read from the funnel's day rows; only the partial days at
+    either end are counted from the prospects (a covering index range each)."""
+    totals: dict[str | None, Counter[str]] = {}
+    whole = _whole_days(start, end)
+    if whole is None:
+        edges = [(start, end)]
+    else:
+        _add_rows(totals, await session.execute(_day_rows(account_ids, *whole)))
+        edges = [(start, _midnight(whole[0])), (_midnight(whole[1]), end)]
+    for low, high in edges:
+        if low < high:
+            _add_rows(totals, await session.execute(_prospect_rows(account_ids, low, high)))
+    return totals
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _whole_days(start: datetime, end: datetime) -> tuple[date, date] | None:
+    """The UTC days wholly inside [start, end), as [first, last), if there is one."""
+    first = start.astimezone(UTC).date()
+    if _midnight(first) < start:
+        first += timedelta(days=1)
+    last = end.astimezone(UTC).date()
+    return (first, last) if first < last else None
+
+
+def _day_rows(account_ids: Sequence[uuid.UUID], first: date, last: date) -> Select[*tuple[Any, ...]]:
+    days = ProspectSourceDay
+    sums = [func.sum(getattr(days, name)).label(name) for name in funnel.COUNT_COLUMNS]
+    return (
+        select(days.source, *sums)
+        .where(days.account_id.in_(account_ids), days.day >= first, days.day < last)
+        .group_by(days.source)
+    )
+
+
+def _prospect_rows(
+    account_ids: Sequence[uuid.UUID], start: datetime, end: datetime
+) -> Select[*tuple[Any, ...]]:
     reached = [
         _count_if(Prospect.milestones.op("&")(bit) != 0).label(name)
-        for name, bit in MILESTONE_COLUMNS.items()
+        for name, bit in funnel.STEP_COLUMNS.items()
     ]
-    stmt = (
-        select(Prospect.source, func.count().label("leads"), *reached)
+    return (
+        select(
+            Prospect.source,
+            func.count().label("leads"),
+            *reached,
+        )
         .where(Prospect.account_id.in_(account_ids), _within(Prospect.created_at, start, end))
         .group_by(Prospect.source)
     )
-    return (await session.execute(stmt)).all()
+
+
+def _add_rows(totals: dict[str | None, Counter[str]], rows: Any) -> None:
+    for row in rows:
+        counts = row._asdict()
+        source = counts.pop("source") or None  # no source: null in a prospect, "" in a day row
+        totals.setdefault(source, Counter()).update({name: int(value) for name, value in counts.items()})
 
 
 async def upcoming_by_source(
@@ -172,64 +217,56 @@ async def application_groups_in(
     return (await session.execute(_page(stmt, limit, offset))).all()
 
 
-async def unit_prospect_counts(
-    session: AsyncSession, unit: Unit, start: datetime, end: datetime, rent_set_at: datetime
-) -> AnyRow:
-    """The unit's prospects: created in [start, end), since the rent was set, and still active."""
-    stmt = select(
-        _count_if(_within(Prospect.created_at, start, end)).label("new_prospects"),
-        _count_if(Prospect.created_at >= rent_set_at).label("since_rent_set"),
-        _count_if(and_(Prospect.created_at < end, Prospect.status.not_in(CLOSED_STATUSES))).label("active"),
-    ).where(Prospect.unit_id == unit.id)
-    return (await session.execute(stmt)).one()
+async def unit_and_zone(session: AsyncSession, unit_id: int) -> AnyRow | None:
+    """The unit and its account's time zone."""
+    stmt = select(Unit, Account.timezone).join(Account, Unit.account_id == Account.id)
+    return (await session.execute(stmt.where(Unit.id == unit_id))).one_or_none()
 
 
-async def unit_showing_counts(
-    session: AsyncSession, unit: Unit, start: datetime, end: datetime, now: datetime
-) -> AnyRow:
-    """The unit's showings: booked in [start, end), completed in it, and still ahead."""
-    stmt = select(
-        _count_if(_within(Showing.created_at, start, end)).label("scheduled"),
-        _count_if(and_(Showing.status == COMPLETED, _within(Showing.planned_date_time, start, end))).label(
-            "completed"
-        ),
-        _count_if(and_(Showing.status == SCHEDULED, Showing.planned_date_time >= now)).label("upcoming"),
-    ).where(Showing.unit_id == unit.id)
-    return (await session.execute(stmt)).one()
+def _counted(model: Any, *conditions: ColumnElement[bool]) -> Any:
+    return select(func.count()).select_from(model).where(*conditions).scalar_subquery()
 
 
-def _of_unit_prospects(account_column: Any, prospect_column: Any, unit: Unit) -> ColumnElement[bool]:
+def _of_unit_prospects(model: Any, unit: Unit) -> ColumnElement[bool]:
     """Rows of the unit's prospects (the account narrows the index range to the unit's account)."""
     prospects = select(Prospect.id).where(Prospect.unit_id == unit.id)
-    return and_(account_column == unit.account_id, prospect_column.in_(prospects))
+    return and_(model.account_id == unit.account_id, model.prospect_id.in_(prospects))
 
 
-async def unit_activity_counts(session: AsyncSession, unit: Unit, start: datetime, end: datetime) -> AnyRow:
-    """Applications requested, applications submitted, outbound texts and calls in [start, end)."""
-    requested = select(func.count()).where(
-        _of_unit_prospects(LeasingEvent.account_id, LeasingEvent.prospect_id, unit),
-        LeasingEvent.event_type == APPLICATION_REQUESTED,
-        _within(LeasingEvent.created_at, start, end),
-    )
-    submitted = select(func.count()).where(
-        RentalApplicationGroup.unit_id == unit.id,
-        _within(RentalApplicationGroup.submitted_at, start, end),
-    )
-    texts = select(func.count()).where(
-        _of_unit_prospects(Message.account_id, Message.prospect_id, unit),
-        Message.direction == OUTBOUND,
-        Message.channel == TEXT_MESSAGE,
-        _within(Message.created_at, start, end),
-    )
-    calls = select(func.count()).where(
-        _of_unit_prospects(Call.account_id, Call.prospect_id, unit), _within(Call.created_at, start, end)
-    )
-    stmt = select(
-        requested.scalar_subquery().label("applications_requested"),
-        submitted.scalar_subquery().label("applications_submitted"),
-        texts.scalar_subquery().label("outbound_texts"),
-        calls.scalar_subquery().label("total_calls"),
-    )
+async def unit_counts(
+    session: AsyncSession, unit: Unit, start: datetime, end: datetime, rent_set_at: datetime, now: datetime
+) -> AnyRow:
+    """Every count of the unit's leasing performance over [start, end), in one statement."""
+    people, visits = Prospect.unit_id == unit.id, Showing.unit_id == unit.id
+    groups = RentalApplicationGroup
+    still_active = Prospect.status.not_in(CLOSED_STATUSES)
+    planned_inside = _within(Showing.planned_date_time, start, end)
+    counts = {
+        "new_prospects": _counted(Prospect, people, _within(Prospect.created_at, start, end)),
+        "since_rent_set": _counted(Prospect, people, Prospect.created_at >= rent_set_at),
+        "active": _counted(Prospect, people, Prospect.created_at < end, still_active),
+        "scheduled": _counted(Showing, visits, _within(Showing.created_at, start, end)),
+        "completed": _counted(Showing, visits, Showing.status == COMPLETED, planned_inside),
+        "upcoming": _counted(Showing, visits, Showing.status == SCHEDULED, Showing.planned_date_time >= now),
+        "applications_requested": _counted(
+            LeasingEvent,
+            _of_unit_prospects(LeasingEvent, unit),
+            LeasingEvent.event_type == APPLICATION_REQUESTED,
+            _within(LeasingEvent.created_at, start, end),
+        ),
+        "applications_submitted": _counted(
+            groups, groups.unit_id == unit.id, _within(groups.submitted_at, start, end)
+        ),
+        "outbound_texts": _counted(
+            Message,
+            _of_unit_prospects(Message, unit),
+            Message.direction == OUTBOUND,
+            Message.channel == TEXT_MESSAGE,
+            _within(Message.created_at, start, end),
+        ),
+        "total_calls": _counted(Call, _of_unit_prospects(Call, unit), _within(Call.created_at, start, end)),
+    }
+    stmt = select(*(count.label(name) for name, count in counts.items()))
     return (await session.execute(stmt)).one()
 
 

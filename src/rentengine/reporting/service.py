@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.auth.access import require_account, visible
-from rentengine.auth.models import Account
 from rentengine.auth.service import Principal
 from rentengine.changes.types import Record
 from rentengine.envelope import envelope
@@ -73,9 +72,7 @@ async def marketing_sources(
     funnels = await repository.source_funnels(session, accounts, query.start, query.end)
     upcoming = await repository.upcoming_by_source(session, accounts, query.start, query.end, now)
     totals: dict[str, _SourceTotals] = {}
-    for funnel in funnels:
-        counts = funnel._asdict()
-        source = counts.pop("source")
+    for source, counts in funnels.items():
         counts["upcoming_showings"] = upcoming.get(source, 0)
         spelling = source or UNKNOWN_SOURCE[1]
         totals.setdefault(source_key_of(source), _SourceTotals()).add(spelling, counts)
@@ -218,31 +215,29 @@ async def leasing_performance(
     now: datetime,
 ) -> Record:
     """The unit's leasing over [start, end) and its health now; 404 for a unit the caller cannot see."""
-    unit: Unit = visible(principal, await session.get(Unit, unit_id))
-    account = await session.get(Account, unit.account_id)
-    zone = zone_of(account.timezone if account else "UTC")
+    found = await repository.unit_and_zone(session, unit_id)
+    unit: Unit = visible(principal, found.Unit if found else None)
+    zone = zone_of(found.timezone if found else "UTC")
     rent_set_at = unit.rate_changed_at or unit.created_at
     days_priced = max(0, (now - rent_set_at) // timedelta(days=1))
     expected = math.floor(benchmark.per_day(unit.bedrooms) * days_priced)
-    people = await repository.unit_prospect_counts(session, unit, window.start, window.end, rent_set_at)
-    visits = await repository.unit_showing_counts(session, unit, window.start, window.end, now)
-    activity = await repository.unit_activity_counts(session, unit, window.start, window.end)
+    counts = await repository.unit_counts(session, unit, window.start, window.end, rent_set_at, now)
     feedback = await repository.unit_feedback(session, unit, window.start, window.end)
     available_since = unit.available_since if unit.status == repository.AVAILABLE else None
     return {
         "unit_id": unit.id,
         "days_on_market": _local_days_between(available_since, now, zone),
-        "property_health": _health(unit.status, days_priced, people.since_rent_set, expected),
+        "property_health": _health(unit.status, days_priced, counts.since_rent_set, expected),
         "benchmark_leads_since_last_price_change": expected,
-        "new_prospects": people.new_prospects,
-        "showings_scheduled": visits.scheduled,
-        "showings_completed": visits.completed,
-        "applications_requested": activity.applications_requested,
-        "applications_submitted": activity.applications_submitted,
-        "active_prospects": people.active,
-        "upcoming_showings": visits.upcoming,
-        "outbound_texts": activity.outbound_texts,
-        "total_calls": activity.total_calls,
+        "new_prospects": counts.new_prospects,
+        "showings_scheduled": counts.scheduled,
+        "showings_completed": counts.completed,
+        "applications_requested": counts.applications_requested,
+        "applications_submitted": counts.applications_submitted,
+        "active_prospects": counts.active,
+        "upcoming_showings": counts.upcoming,
+        "outbound_texts": counts.outbound_texts,
+        "total_calls": counts.total_calls,
         "showing_feedback": [_feedback_item(row) for row in feedback],
     }
 
