@@ -11,14 +11,31 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, distinct, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Row,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    distinct,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.applications.models import RentalApplicationGroup
 from rentengine.auth.models import Account
 from rentengine.communications.models import Call, Message
+from rentengine.db.base import UTCDateTime
 from rentengine.leasing.models import LeasingEvent
 from rentengine.prospects import funnel
 from rentengine.prospects.models import Prospect, ProspectSourceDay
@@ -43,6 +60,7 @@ CLOSED_STATUSES = (
 MAX_FEEDBACK = 100
 Ts = TypeVarTuple("Ts")
 AnyRow = Row[*tuple[Any, ...]]
+AnySelect = Select[*tuple[Any, ...]]
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -54,22 +72,33 @@ def _within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
 
 
 async def source_funnels(
-    session: AsyncSession, account_ids: Sequence[uuid.UUID], start: datetime, end: datetime
+    session: AsyncSession, account_ids: Sequence[uuid.UUID], start: datetime, end: datetime, now: datetime
 ) -> dict[str | None, Counter[str]]:
-    """Per source of the prospects created in [start, end): how many, and how many reached each step.
+    """Per source of the prospects created in [start, end): how many, how many reached each step,
+    and how many have a showing scheduled from `now` on.
 
     The whole UTC days of the period are read from the funnel's day rows; only the partial days at
-    either end are counted from the prospects (a covering index range each)."""
+    either end are counted from the prospects (a covering index range each). One statement, built
+    once: a report is a single round trip."""
+    whole = _whole_days(start, end) or (end.date(), end.date())
+    edges = (start, _midnight(whole[0])) if whole[0] < whole[1] else (start, end)
+    params = {
+        "accounts": list(account_ids),
+        "first_day": whole[0],
+        "last_day": whole[1],
+        "head_start": edges[0],
+        "head_end": edges[1],
+        "tail_start": max(start, _midnight(whole[1])) if whole[0] < whole[1] else end,
+        "tail_end": end,
+        "start": start,
+        "end": end,
+        "now": now,
+    }
     totals: dict[str | None, Counter[str]] = {}
-    whole = _whole_days(start, end)
-    if whole is None:
-        edges = [(start, end)]
-    else:
-        _add_rows(totals, await session.execute(_day_rows(account_ids, *whole)))
-        edges = [(start, _midnight(whole[0])), (_midnight(whole[1]), end)]
-    for low, high in edges:
-        if low < high:
-            _add_rows(totals, await session.execute(_prospect_rows(account_ids, low, high)))
+    for row in await session.execute(_funnel_statement(), params):
+        counts = row._asdict()
+        source = counts.pop("source") or None  # no source: null in a prospect, "" in a day row
+        totals.setdefault(source, Counter()).update({name: int(value) for name, value in counts.items()})
     return totals
 
 
@@ -86,58 +115,53 @@ def _whole_days(start: datetime, end: datetime) -> tuple[date, date] | None:
     return (first, last) if first < last else None
 
 
-def _day_rows(account_ids: Sequence[uuid.UUID], first: date, last: date) -> Select[*tuple[Any, ...]]:
+def _instant(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
+
+
+_ACCOUNTS = bindparam("accounts", expanding=True, type_=Uuid())
+_ZERO: Any = literal_column("0")
+
+
+def _day_rows() -> AnySelect:
     days = ProspectSourceDay
-    sums = [func.sum(getattr(days, name)).label(name) for name in funnel.COUNT_COLUMNS]
+    sums = (func.sum(getattr(days, name)).label(name) for name in funnel.COUNT_COLUMNS)
+    in_period = and_(
+        days.day >= bindparam("first_day", type_=Date), days.day < bindparam("last_day", type_=Date)
+    )
     return (
-        select(days.source, *sums)
-        .where(days.account_id.in_(account_ids), days.day >= first, days.day < last)
+        select(days.source, *sums, _ZERO.label("upcoming_showings"))
+        .where(days.account_id.in_(_ACCOUNTS), in_period)
         .group_by(days.source)
     )
 
 
-def _prospect_rows(
-    account_ids: Sequence[uuid.UUID], start: datetime, end: datetime
-) -> Select[*tuple[Any, ...]]:
-    reached = [
-        _count_if(Prospect.milestones.op("&")(bit) != 0).label(name)
-        for name, bit in funnel.STEP_COLUMNS.items()
-    ]
+def _prospect_rows(low: str, high: str) -> AnySelect:
+    reached = (_count_if(Prospect.milestones.op("&")(bit) != 0) for bit in funnel.STEP_BITS)
+    created = _within(Prospect.created_at, _instant(low), _instant(high))
+    stmt = select(Prospect.source, func.count(), *reached, _ZERO)
+    return stmt.where(Prospect.account_id.in_(_ACCOUNTS), created).group_by(Prospect.source)
+
+
+def _upcoming_rows() -> AnySelect:
+    ahead = and_(Showing.status == SCHEDULED, Showing.planned_date_time >= _instant("now"))
+    created = _within(Prospect.created_at, _instant("start"), _instant("end"))
+    stmt = select(Prospect.source, *(_ZERO for _ in funnel.COUNT_COLUMNS), func.count(distinct(Prospect.id)))
     return (
-        select(
-            Prospect.source,
-            func.count().label("leads"),
-            *reached,
-        )
-        .where(Prospect.account_id.in_(account_ids), _within(Prospect.created_at, start, end))
-        .group_by(Prospect.source)
-    )
-
-
-def _add_rows(totals: dict[str | None, Counter[str]], rows: Any) -> None:
-    for row in rows:
-        counts = row._asdict()
-        source = counts.pop("source") or None  # no source: null in a prospect, "" in a day row
-        totals.setdefault(source, Counter()).update({name: int(value) for name, value in counts.items()})
-
-
-async def upcoming_by_source(
-    session: AsyncSession, account_ids: Sequence[uuid.UUID], start: datetime, end: datetime, now: datetime
-) -> dict[str | None, int]:
-    """Per source, the prospects created in [start, end) with a showing scheduled from `now` on."""
-    stmt = (
-        select(Prospect.source, func.count(distinct(Prospect.id)).label("upcoming"))
-        .select_from(Showing)
+        stmt.select_from(Showing)
         .join(Prospect, Showing.prospect_id == Prospect.id)
-        .where(
-            Showing.account_id.in_(account_ids),
-            Showing.status == SCHEDULED,
-            Showing.planned_date_time >= now,
-            _within(Prospect.created_at, start, end),
-        )
+        .where(Showing.account_id.in_(_ACCOUNTS), ahead, created)
         .group_by(Prospect.source)
     )
-    return {row.source: row.upcoming for row in await session.execute(stmt)}
+
+
+@cache
+def _funnel_statement() -> CompoundSelect[*tuple[Any, ...]]:
+    """By source: the day rows of [first_day, last_day), the prospects of [head_start, head_end)
+    and of [tail_start, tail_end), and the upcoming showings of the period's prospects (the
+    columns are named by the first part)."""
+    head, tail = _prospect_rows("head_start", "head_end"), _prospect_rows("tail_start", "tail_end")
+    return union_all(_day_rows(), head, tail, _upcoming_rows())
 
 
 def _page(stmt: Select[*Ts], limit: int, offset: int) -> Select[*Ts]:
@@ -217,64 +241,76 @@ async def application_groups_in(
     return (await session.execute(_page(stmt, limit, offset))).all()
 
 
-async def unit_and_zone(session: AsyncSession, unit_id: int) -> AnyRow | None:
-    """The unit and its account's time zone."""
-    stmt = select(Unit, Account.timezone).join(Account, Unit.account_id == Account.id)
-    return (await session.execute(stmt.where(Unit.id == unit_id))).one_or_none()
+async def unit_performance(
+    session: AsyncSession, unit_id: int, start: datetime, end: datetime, now: datetime
+) -> AnyRow | None:
+    """The unit, its account's time zone and every count of its leasing performance over
+    [start, end) (see `_performance_statement`), in one round trip; None for an unknown unit."""
+    params = {"unit_id": unit_id, "start": start, "end": end, "now": now}
+    return (await session.execute(_performance_statement(), params)).one_or_none()
 
 
 def _counted(model: Any, *conditions: ColumnElement[bool]) -> Any:
-    return select(func.count()).select_from(model).where(*conditions).scalar_subquery()
+    return select(func.count()).select_from(model).where(*conditions).correlate(Unit).scalar_subquery()
 
 
-def _of_unit_prospects(model: Any, unit: Unit) -> ColumnElement[bool]:
-    """Rows of the unit's prospects (the account narrows the index range to the unit's account)."""
-    prospects = select(Prospect.id).where(Prospect.unit_id == unit.id)
-    return and_(model.account_id == unit.account_id, model.prospect_id.in_(prospects))
+def _by_unit_prospects(model: Any, *conditions: ColumnElement[bool]) -> Any:
+    """Rows of the unit's prospects (events, calls, messages), by the account's prospect index."""
+    joined = model.__table__.join(Prospect.__table__, model.prospect_id == Prospect.id)
+    mine = and_(Prospect.unit_id == Unit.id, model.account_id == Unit.account_id)
+    return _counted(joined, mine, *conditions)
 
 
-async def unit_counts(
-    session: AsyncSession, unit: Unit, start: datetime, end: datetime, rent_set_at: datetime, now: datetime
-) -> AnyRow:
-    """Every count of the unit's leasing performance over [start, end), in one statement."""
-    people, visits = Prospect.unit_id == unit.id, Showing.unit_id == unit.id
+@cache
+def _performance_statement() -> AnySelect:
+    start, end, now = _instant("start"), _instant("end"), _instant("now")
+    people, visits = Prospect.unit_id == Unit.id, Showing.unit_id == Unit.id
     groups = RentalApplicationGroup
+    rent_set_at = func.coalesce(Unit.rate_changed_at, Unit.created_at)
     still_active = Prospect.status.not_in(CLOSED_STATUSES)
-    planned_inside = _within(Showing.planned_date_time, start, end)
     counts = {
         "new_prospects": _counted(Prospect, people, _within(Prospect.created_at, start, end)),
         "since_rent_set": _counted(Prospect, people, Prospect.created_at >= rent_set_at),
         "active": _counted(Prospect, people, Prospect.created_at < end, still_active),
         "scheduled": _counted(Showing, visits, _within(Showing.created_at, start, end)),
-        "completed": _counted(Showing, visits, Showing.status == COMPLETED, planned_inside),
+        "completed": _counted(
+            Showing, visits, Showing.status == COMPLETED, _within(Showing.planned_date_time, start, end)
+        ),
         "upcoming": _counted(Showing, visits, Showing.status == SCHEDULED, Showing.planned_date_time >= now),
-        "applications_requested": _counted(
+        "applications_requested": _by_unit_prospects(
             LeasingEvent,
-            _of_unit_prospects(LeasingEvent, unit),
             LeasingEvent.event_type == APPLICATION_REQUESTED,
             _within(LeasingEvent.created_at, start, end),
         ),
         "applications_submitted": _counted(
-            groups, groups.unit_id == unit.id, _within(groups.submitted_at, start, end)
+            groups, groups.unit_id == Unit.id, _within(groups.submitted_at, start, end)
         ),
-        "outbound_texts": _counted(
+        "outbound_texts": _by_unit_prospects(
             Message,
-            _of_unit_prospects(Message, unit),
             Message.direction == OUTBOUND,
             Message.channel == TEXT_MESSAGE,
             _within(Message.created_at, start, end),
         ),
-        "total_calls": _counted(Call, _of_unit_prospects(Call, unit), _within(Call.created_at, start, end)),
+        "total_calls": _by_unit_prospects(Call, _within(Call.created_at, start, end)),
     }
-    stmt = select(*(count.label(name) for name, count in counts.items()))
-    return (await session.execute(stmt)).one()
+    return (
+        select(Unit, Account.timezone, *(count.label(name) for name, count in counts.items()))
+        .join(Account, Unit.account_id == Account.id)
+        .where(Unit.id == bindparam("unit_id"))
+    )
 
 
 async def unit_feedback(
-    session: AsyncSession, unit: Unit, start: datetime, end: datetime
+    session: AsyncSession, unit_id: int, start: datetime, end: datetime
 ) -> Sequence[AnyRow]:
     """The feedback of the unit's showings planned in [start, end), latest first."""
-    stmt = (
+    params = {"unit_id": unit_id, "start": start, "end": end}
+    return (await session.execute(_feedback_statement(), params)).all()
+
+
+@cache
+def _feedback_statement() -> AnySelect:
+    return (
         select(
             Showing.prospect_id,
             Prospect.first_name,
@@ -284,11 +320,10 @@ async def unit_feedback(
         )
         .join(Prospect, Showing.prospect_id == Prospect.id)
         .where(
-            Showing.unit_id == unit.id,
+            Showing.unit_id == bindparam("unit_id"),
             Showing.feedback.is_not(None),
-            _within(Showing.planned_date_time, start, end),
+            _within(Showing.planned_date_time, _instant("start"), _instant("end")),
         )
         .order_by(Showing.planned_date_time.desc(), Showing.id.desc())
         .limit(MAX_FEEDBACK)
     )
-    return (await session.execute(stmt)).all()

@@ -69,11 +69,9 @@ async def marketing_sources(
 ) -> dict[str, Any]:
     """One page of the sources of the prospects created in the period, most leads first."""
     accounts = _require_accounts(principal, query)
-    funnels = await repository.source_funnels(session, accounts, query.start, query.end)
-    upcoming = await repository.upcoming_by_source(session, accounts, query.start, query.end, now)
+    funnels = await repository.source_funnels(session, accounts, query.start, query.end, now)
     totals: dict[str, _SourceTotals] = {}
     for source, counts in funnels.items():
-        counts["upcoming_showings"] = upcoming.get(source, 0)
         spelling = source or UNKNOWN_SOURCE[1]
         totals.setdefault(source_key_of(source), _SourceTotals()).add(spelling, counts)
     rows = sorted(
@@ -215,14 +213,14 @@ async def leasing_performance(
     now: datetime,
 ) -> Record:
     """The unit's leasing over [start, end) and its health now; 404 for a unit the caller cannot see."""
-    found = await repository.unit_and_zone(session, unit_id)
+    found = await repository.unit_performance(session, unit_id, window.start, window.end, now)
     unit: Unit = visible(principal, found.Unit if found else None)
-    zone = zone_of(found.timezone if found else "UTC")
-    rent_set_at = unit.rate_changed_at or unit.created_at
-    days_priced = max(0, (now - rent_set_at) // timedelta(days=1))
+    assert found is not None  # `visible` refused a missing unit
+    zone = zone_of(found.timezone)
+    days_priced = max(0, (now - (unit.rate_changed_at or unit.created_at)) // timedelta(days=1))
     expected = math.floor(benchmark.per_day(unit.bedrooms) * days_priced)
-    counts = await repository.unit_counts(session, unit, window.start, window.end, rent_set_at, now)
-    feedback = await repository.unit_feedback(session, unit, window.start, window.end)
+    counts = found
+    feedback = await repository.unit_feedback(session, unit.id, window.start, window.end)
     available_since = unit.available_since if unit.status == repository.AVAILABLE else None
     return {
         "unit_id": unit.id,
