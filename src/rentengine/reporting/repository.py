@@ -1,10 +1,14 @@
-"""The reports' queries. Each reads one index range per account and period (see migration 0011):
+"""The reports' queries, one statement per report page, built once with bound parameters. Each
+reads index ranges of one account and period, never the account's whole history:
 
-- marketing sources: prospects by (account, created_at), covered with their source and milestones;
+- marketing sources: the funnel's day rows (`prospect_source_days`, by account, day and source) for
+  the whole UTC days of the period, and for the partial days at either end the prospects by
+  (account, created_at), an index that covers their source and steps (migrations 0011, 0012);
   upcoming showings by (account, status, planned time);
 - showings: by (account, planned time); calls and application groups: by (account, created_at);
 - units: the Available units by (account, status);
-- one unit's performance: its prospects by unit, and their events, calls and messages by prospect.
+- one unit's performance: its prospects and showings by unit, and their events, calls and
+  messages by (account, prospect); its application groups by (unit, submitted_at).
 """
 
 import uuid

@@ -6,7 +6,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -155,14 +155,14 @@ async def units(
 def _unit_row(row: Any, now: datetime) -> Record:
     unit: Unit = row.Unit
     zone = zone_of(row.timezone)
-    since = None if unit.available_since is None else unit.available_since.astimezone(zone).date()
+    since = unit.available_since
     return {
         "unit_id": unit.id,
         "address": formatted_address(row.Address),
-        "date_marked_available": None if since is None else since.isoformat(),
+        "date_marked_available": None if since is None else since.astimezone(zone).date().isoformat(),
         "status": unit.status,
         "target_rental_rate": unit.target_rental_rate,
-        "days_on_market": None if since is None else (now.astimezone(zone).date() - since).days,
+        "days_on_market": _days_on_market(since, now, zone),
     }
 
 
@@ -216,15 +216,14 @@ async def leasing_performance(
     found = await repository.unit_performance(session, unit_id, window.start, window.end, now)
     unit: Unit = visible(principal, found.Unit if found else None)
     assert found is not None  # `visible` refused a missing unit
-    zone = zone_of(found.timezone)
+    counts = found
     days_priced = max(0, (now - (unit.rate_changed_at or unit.created_at)) // timedelta(days=1))
     expected = math.floor(benchmark.per_day(unit.bedrooms) * days_priced)
-    counts = found
     feedback = await repository.unit_feedback(session, unit.id, window.start, window.end)
     available_since = unit.available_since if unit.status == repository.AVAILABLE else None
     return {
         "unit_id": unit.id,
-        "days_on_market": _local_days_between(available_since, now, zone),
+        "days_on_market": _days_on_market(available_since, now, zone_of(found.timezone)),
         "property_health": _health(unit.status, days_priced, counts.since_rent_set, expected),
         "benchmark_leads_since_last_price_change": expected,
         "new_prospects": counts.new_prospects,
@@ -240,7 +239,8 @@ async def leasing_performance(
     }
 
 
-def _local_days_between(since: datetime | None, now: datetime, zone: Any) -> int | None:
+def _days_on_market(since: datetime | None, now: datetime, zone: tzinfo) -> int | None:
+    """Calendar days from the day it became Available to today, both in the account's zone."""
     if since is None:
         return None
     return (now.astimezone(zone).date() - since.astimezone(zone).date()).days
