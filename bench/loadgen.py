@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from rentengine.webhooks.outbox import new_event_id
-from rentengine.webhooks.signing import delivery_headers
+from rentengine.webhooks.delivery.outbox import new_event_id
+from rentengine.webhooks.delivery.signing import delivery_headers
 
 
 @dataclass

@@ -53,7 +53,7 @@ from bench.stack import (
 )
 from bench.wrk import REPORT, WrkResult, run_wrk, run_wrk_script
 from rentengine.settings import Settings
-from rentengine.webhooks.signing import delivery_headers
+from rentengine.webhooks.delivery.signing import delivery_headers
 
 WORKER_CONCURRENCY: int = Settings.model_fields["webhook_concurrency"].default
 BACKLOG = 20_000

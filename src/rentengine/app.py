@@ -16,8 +16,8 @@ from rentengine.portal.routes import mount_portal
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
 from rentengine.units.fastlane import UnitPages
-from rentengine.webhooks.metrics import WebhookMetrics
-from rentengine.webhooks.worker import DeliveryWorker
+from rentengine.webhooks.delivery.metrics import WebhookMetrics
+from rentengine.webhooks.delivery.worker import DeliveryWorker
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bool = False) -> FastAPI:

@@ -70,9 +70,9 @@ async def test_upgrading_fills_the_steps_and_the_day_rows(backend: str, tmp_path
                 recounted = set(await session.execute(sa.select(days)))
         finally:
             await db.dispose()
-    expected = {p["id"]: 0 for p in prospects}
-    for event in events:
-        expected[event["prospect_id"]] |= milestone_of(event["event_type"])
+    expected = dict.fromkeys(range(1, len(SOURCES) + 1), 0)
+    for i, event_type in enumerate(EVENT_TYPES + EVENT_TYPES):
+        expected[1 + i % 3] |= milestone_of(event_type)
     assert stored == expected
     assert filled == recounted
     assert len(filled) == 4  # Zillow and no source on the first day; Zillow and Facebook on the second

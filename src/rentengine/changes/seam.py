@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.audit.service import write_audit_entries
 from rentengine.changes.types import Actor, Change
-from rentengine.webhooks.outbox import enqueue_deliveries
+from rentengine.webhooks.delivery.outbox import enqueue_deliveries
 
 ChangeConsumer = Callable[[AsyncSession, Actor, Sequence[Change]], Awaitable[None]]
 
