@@ -196,3 +196,18 @@ async def test_an_unexpected_exception_is_a_bare_500_and_writes_nothing(
     assert "secret internal detail" not in response.text
     assert "Traceback" not in response.text
     assert await snapshot(runtime) == before
+
+
+async def test_each_detail_names_its_pointer_as_instance_path_and_as_data_path(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # The vendor's examples show AJV v6's `dataPath`; a client written against them reads it.
+    response = await client.get("/units", params={"limit": 1000}, headers=tenant.headers)
+    assert response.status_code == 400
+    [item] = response.json()["details"]
+    assert item["instancePath"] == item["dataPath"] == "/limit"
+    body = {"account_id": str(tenant.account_id), "community_name": 5}
+    response = await client.post("/multifamily_properties", json=body, headers=tenant.headers)
+    assert response.status_code == 400
+    assert all(item["dataPath"] == item["instancePath"] for item in response.json()["details"])
+    assert "/community_name" in [item["dataPath"] for item in response.json()["details"]]

@@ -150,7 +150,14 @@ async def test_every_operation_documents_its_errors_with_the_error_schema(docume
     assert error["required"] == ["error"]
     assert set(error["properties"]) == {"error", "details"}
     detail = document["components"]["schemas"]["ErrorDetail"]
-    assert set(detail["required"]) == {"keyword", "instancePath", "schemaPath", "params", "message"}
+    assert set(detail["required"]) == {
+        "keyword",
+        "instancePath",
+        "dataPath",
+        "schemaPath",
+        "params",
+        "message",
+    }
     for method, path, operation in operations_of(document):
         statuses = set(operation["responses"])
         assert statuses >= ALWAYS, (method, path)

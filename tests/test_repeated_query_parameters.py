@@ -23,6 +23,7 @@ def _type_error(name: str, json_type: str) -> dict[str, Any]:
     return {
         "keyword": "type",
         "instancePath": f"/{name}",
+        "dataPath": f"/{name}",
         "schemaPath": f"#/properties/{name}/type",
         "params": {"type": json_type},
         "message": f"must be {json_type}",

@@ -100,6 +100,8 @@ def detail(
     return {
         "keyword": keyword,
         "instancePath": path,
+        # AJV v6's name for the same pointer, which the vendor's examples show: clients read either.
+        "dataPath": path,
         "schemaPath": schema_path or f"#/{keyword}",
         "params": dict(params or {}),
         "message": message,

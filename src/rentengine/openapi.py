@@ -31,12 +31,16 @@ ERROR_SCHEMAS: dict[str, Any] = {
     "ErrorDetail": {
         "type": "object",
         "description": "One AJV v8-style validation error item.",
-        "required": ["keyword", "instancePath", "schemaPath", "params", "message"],
+        "required": ["keyword", "instancePath", "dataPath", "schemaPath", "params", "message"],
         "properties": {
             "keyword": {"type": "string", "description": "The failed JSON Schema keyword."},
             "instancePath": {
                 "type": "string",
                 "description": "JSON Pointer into the query object or the body; empty for the root.",
+            },
+            "dataPath": {
+                "type": "string",
+                "description": "The `instancePath` pointer again: AJV v6's name, which the vendor shows.",
             },
             "schemaPath": {"type": "string"},
             "params": {"type": "object", "description": "Keyword-specific parameters."},
@@ -57,6 +61,7 @@ ERROR_SCHEMAS: dict[str, Any] = {
 _MISSING_ACCOUNT = {
     "keyword": "required",
     "instancePath": "",
+    "dataPath": "",
     "schemaPath": "#/required",
     "params": {"missingProperty": "account_id"},
     "message": "must have required property 'account_id'",
@@ -64,6 +69,7 @@ _MISSING_ACCOUNT = {
 _BAD_LIMIT = {
     "keyword": "maximum",
     "instancePath": "/limit",
+    "dataPath": "/limit",
     "schemaPath": "#/properties/limit/maximum",
     "params": {"comparison": "<=", "limit": 100},
     "message": "must be <= 100",

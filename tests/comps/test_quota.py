@@ -76,6 +76,7 @@ async def test_the_error_details_name_the_parameter(client: httpx.AsyncClient, t
     assert date_time.json()["details"][0] == {
         "keyword": "format",
         "instancePath": "/start_date",
+        "dataPath": "/start_date",
         "schemaPath": "#/properties/start_date/format",
         "params": {"format": "date"},
         "message": 'must match format "date"',

@@ -396,6 +396,7 @@ async def test_the_documented_detail_shapes(client: httpx.AsyncClient, tenant: T
         {
             "keyword": "prescreen",
             "instancePath": "/prospectData/creditScore",
+            "dataPath": "/prospectData/creditScore",
             "schemaPath": "#/prescreen/min_credit_score_band",
             "params": {"required": "650-699", "actual": "600-649"},
             "message": "credit score below the unit's minimum",
@@ -403,6 +404,7 @@ async def test_the_documented_detail_shapes(client: httpx.AsyncClient, tenant: T
         {
             "keyword": "prescreen",
             "instancePath": "/prospectData/income",
+            "dataPath": "/prospectData/income",
             "schemaPath": "#/prescreen/min_income_to_rent_ratio",
             "params": {"required": "$7350+/month", "actual": "$5000-$6000/month"},
             "message": "income below 3 times the unit's rent",
@@ -410,6 +412,7 @@ async def test_the_documented_detail_shapes(client: httpx.AsyncClient, tenant: T
         {
             "keyword": "prescreen",
             "instancePath": "/prospectData/questionAnswers/0/answer",
+            "dataPath": "/prospectData/questionAnswers/0/answer",
             "schemaPath": "#/prescreen/accepts_vouchers",
             "params": {"required": "No", "actual": "Yes"},
             "message": "the unit does not accept housing vouchers",

@@ -205,6 +205,7 @@ async def test_an_api_refusal_is_the_same_whether_the_name_is_private_or_does_no
             {
                 "keyword": "publicTarget",
                 "instancePath": "/url",
+                "dataPath": "/url",
                 "schemaPath": "#/publicTarget",
                 "params": {},
                 "message": REFUSED,

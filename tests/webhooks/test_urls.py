@@ -45,7 +45,7 @@ def test_malformed_urls_are_refused_with_one_ajv_item(url: str, keyword: str, me
     [item] = validate_target_url(url)
     assert (item["keyword"], item["instancePath"]) == (keyword, "/url")
     assert item["message"].startswith(message), item
-    assert set(item) == {"keyword", "instancePath", "schemaPath", "params", "message"}
+    assert set(item) == {"keyword", "instancePath", "dataPath", "schemaPath", "params", "message"}
 
 
 def test_the_path_of_the_item_can_be_chosen() -> None:
@@ -178,6 +178,7 @@ async def test_a_refusal_says_only_that_the_target_is_not_allowed(url: str) -> N
     assert refused == {
         "keyword": "publicTarget",
         "instancePath": "/url",
+        "dataPath": "/url",
         "schemaPath": "#/publicTarget",
         "params": {},
         "message": "the target is not allowed",

@@ -71,7 +71,13 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
 def _refusal(
     keyword: str, path: str, message: str, params: dict[str, Any], schema_path: str
 ) -> dict[str, Any]:
-    item = {"keyword": keyword, "instancePath": path, "schemaPath": schema_path, "params": params}
+    item = {
+        "keyword": keyword,
+        "instancePath": path,
+        "dataPath": path,
+        "schemaPath": schema_path,
+        "params": params,
+    }
     return {"error": "Invalid request parameters", "details": [{**item, "message": message}]}
 
 

@@ -38,6 +38,7 @@ SERIAL_CONFLICT: dict[str, Any] = {
         {
             "keyword": "unique",
             "instancePath": "/serial_numbers/0",
+            "dataPath": "/serial_numbers/0",
             "schemaPath": "#/unique",
             "params": {"serial_number": "SL-00123456", "account_id": ACCOUNT_ID},
             "message": "must be a serial number that does not exist in the account yet",

@@ -105,6 +105,7 @@ PRESCREEN_FAILED: dict[str, Any] = {
         {
             "keyword": "prescreen",
             "instancePath": "/prospectData/creditScore",
+            "dataPath": "/prospectData/creditScore",
             "schemaPath": "#/prescreen/min_credit_score_band",
             "params": {"required": "650-699", "actual": "600-649"},
             "message": "credit score below the unit's minimum",
@@ -112,6 +113,7 @@ PRESCREEN_FAILED: dict[str, Any] = {
         {
             "keyword": "prescreen",
             "instancePath": "/prospectData/income",
+            "dataPath": "/prospectData/income",
             "schemaPath": "#/prescreen/min_income_to_rent_ratio",
             "params": {"required": "$8385+/month", "actual": "$5000-$6000/month"},
             "message": "income below 3 times the unit's rent",
@@ -124,6 +126,7 @@ SLOT_TAKEN: dict[str, Any] = {
         {
             "keyword": "availability",
             "instancePath": "/plannedForTime",
+            "dataPath": "/plannedForTime",
             "schemaPath": "#/availability",
             "params": {"plannedForTime": "2024-10-10T21:00:00.000000Z"},
             "message": "must be the start of an available showing window",
@@ -136,6 +139,7 @@ BAD_AGENT_TOKEN: dict[str, Any] = {
         {
             "keyword": "agentToken",
             "instancePath": "/prospectData/agentTk",
+            "dataPath": "/prospectData/agentTk",
             "schemaPath": "#/agentToken",
             "params": {},
             "message": "must be a valid agent token of the unit's account",

@@ -34,6 +34,7 @@ STILL_IN_FLIGHT: dict[str, Any] = {
         {
             "keyword": "status",
             "instancePath": "",
+            "dataPath": "",
             "schemaPath": "#/status",
             "params": {"status": "retrying", "allowedValues": list(deliveries.REDELIVERABLE)},
             "message": "must be succeeded, dead_lettered or cancelled to be redelivered",
