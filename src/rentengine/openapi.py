@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from rentengine import API_PREFIX
 from rentengine.apidocs import render_page
 from rentengine.errors import BODY_ERROR, QUERY_ERROR
+from rentengine.webhooks.openapi import webhooks_section
 
 SECURITY_SCHEME = "BearerAuth"
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -239,9 +240,10 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     for operation in operations(document):
         _complete_operation(operation)
         _comma_separated_arrays(operation)
+    document["webhooks"] = webhooks_section(document)
     for schema in schemas.values():
         _mark_instants(schema)
-    first = ("openapi", "info", "servers", "paths")
+    first = ("openapi", "info", "servers", "paths", "webhooks")
     return {**{key: document[key] for key in first if key in document}, **document}
 
 

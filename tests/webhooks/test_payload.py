@@ -10,7 +10,8 @@ import pytest
 from rentengine.app import create_app
 from rentengine.changes.types import Change
 from rentengine.webhooks.delivery.payload import payload_of
-from rentengine.webhooks.delivery.testsend import NIL_UUID, as_test_record, example_record
+from rentengine.webhooks.delivery.testsend import NIL_UUID, as_test_record
+from rentengine.webhooks.openapi import example_record
 from tests.conftest import make_settings
 
 ACCOUNT = uuid.UUID("4b88ff32-8ba0-4bbf-8e60-c789909ac176")

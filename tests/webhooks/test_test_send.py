@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from rentengine.runtime import Runtime
-from rentengine.webhooks.delivery.testsend import NIL_UUID, example_record
+from rentengine.webhooks.delivery.testsend import NIL_UUID
 from rentengine.webhooks.examples import ACCOUNT_ID as DOCUMENTED_ACCOUNT
+from rentengine.webhooks.openapi import example_record
 from tests import hooks as fixtures
 from tests.factories import Tenant
 from tests.hooks import subscribe

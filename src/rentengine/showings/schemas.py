@@ -126,3 +126,19 @@ class ShowingCreate(WireModel):
 
 class ShowingCreated(BaseModel):
     statusText: Literal["success"]
+
+
+class ShowingRecord(BaseModel):
+    """A showing as the audit log and the `showings` webhooks carry it (no operation returns one)."""
+
+    id: int
+    account_id: uuid.UUID
+    unit_id: int
+    prospect_id: int
+    planned_date_time: str
+    showing_method: ShowingMethod | None
+    status: Literal["Scheduled", "Completed", "Canceled", "Missed"]
+    feedback: str | None
+    cancellation_reason: str | None
+    created_at: str
+    updated_at: str

@@ -10,11 +10,11 @@ from rentengine.auth.access import Caller
 from rentengine.changes.types import Record
 from rentengine.db.session import Database
 from rentengine.settings import Settings
-from rentengine.showings.examples import SHOWING
 from rentengine.webhooks.delivery import service as deliveries
 from rentengine.webhooks.delivery.metrics import WebhookMetrics
 from rentengine.webhooks.delivery.sender import Sender
 from rentengine.webhooks.delivery.worker import worker_name
+from rentengine.webhooks.openapi import example_record
 from rentengine.webhooks.secrets import keyring_of
 
 # The test delivery's lease outlasts the one attempt; only a crash in between lets a worker send it.
@@ -34,8 +34,6 @@ the table's records accepts it. The body keeps its four keys (`type` is `INSERT`
 null) and the request carries the header `webhook-test: true`. A test delivery is attempted once,
 never retried, and a 410 answer does not disable the subscription.
 """
-# Tables whose records no operation returns (a booking answers `{"statusText": "success"}`).
-RECORDS_WITHOUT_OPERATION: dict[str, Record] = {"showings": SHOWING}
 
 
 async def send_test(
@@ -108,30 +106,3 @@ def _zero_id(value: Any) -> Any:
             return "0"
         return NIL_UUID
     return value
-
-
-def example_record(document: dict[str, Any], table: str) -> Record:
-    """The table's example record in the OpenAPI document: from its GET list, else its POST answer."""
-    if table in RECORDS_WITHOUT_OPERATION:
-        return RECORDS_WITHOUT_OPERATION[table]
-    item = document.get("paths", {}).get(f"/{table}", {})
-    for method, status in (("get", "200"), ("post", "201"), ("post", "200")):
-        response = item.get(method, {}).get("responses", {}).get(status, {})
-        media = response.get("content", {}).get("application/json", {})
-        values = [media["example"]] if "example" in media else []
-        values += [example["value"] for example in media.get("examples", {}).values()]
-        for value in values:
-            record = _first_record(value)
-            if record is not None:
-                return record
-    # A table without a documented operation yet: an empty record still exercises the receiver.
-    return {}
-
-
-def _first_record(value: Any) -> Record | None:
-    """A record from a bare array, a `{data: [...]}` envelope or a single object."""
-    if isinstance(value, dict) and isinstance(value.get("data"), list):
-        value = value["data"]
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, dict) and "id" in value else None
