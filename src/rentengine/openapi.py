@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from rentengine import API_PREFIX
 from rentengine.apidocs import render_page
 from rentengine.errors import BODY_ERROR, QUERY_ERROR
+from rentengine.validation import ONE_OF_FIELDS, UPSERT
 from rentengine.webhooks.openapi import webhooks_section
 
 SECURITY_SCHEME = "BearerAuth"
@@ -241,6 +242,8 @@ def build_document(app: FastAPI) -> dict[str, Any]:
         _complete_operation(operation)
         _comma_separated_arrays(operation)
     document["webhooks"] = webhooks_section(document)
+    for name in list(schemas):
+        _split_variants(schemas, name)
     for schema in schemas.values():
         _mark_instants(schema)
     first = ("openapi", "info", "servers", "paths", "webhooks")
@@ -321,6 +324,55 @@ def _comma_separated_arrays(operation: dict[str, Any]) -> None:
         if parameter.get("in") == "query" and any(branch.get("type") == "array" for branch in branches):
             parameter.setdefault("style", "form")
             parameter.setdefault("explode", False)
+
+
+def _split_variants(schemas: dict[str, Any], name: str) -> None:
+    """A body marked by `validation.update_or_create` or `exactly_one_of` becomes the union of one
+    named schema per variant: `UnitUpdate | UnitCreate`, `GenerateCodeBySerialNumber | …`."""
+    schema = schemas[name]
+    if UPSERT in schema:
+        base = name.removesuffix("Upsert")
+        update = _variant(schema, required=["id"], null=[])
+        create = _variant(schema, required=schema[UPSERT], null=["id"])
+        variants = {f"{base}Update": update, f"{base}Create": create}
+        schemas[name] = {"anyOf": _refs(variants), "description": schema.get("description", "")}
+    elif ONE_OF_FIELDS in schema:
+        fields = schema[ONE_OF_FIELDS]
+        variants = {
+            f"{name}By{_pascal(field)}": _variant(
+                schema, [field], [other for other in fields if other != field]
+            )
+            for field in fields
+        }
+        schemas[name] = {"oneOf": _refs(variants), "description": schema.get("description", "")}
+    else:
+        return
+    for variant_name, variant in variants.items():
+        variant["title"] = variant_name  # generators name their types after it
+    schemas.update(variants)
+
+
+def _variant(schema: dict[str, Any], required: list[str], null: list[str]) -> dict[str, Any]:
+    """The schema with `required` sent and not null, and the `null` fields null or left out."""
+    markers = (UPSERT, ONE_OF_FIELDS)
+    variant = {key: copy.deepcopy(value) for key, value in schema.items() if key not in markers}
+    properties = variant["properties"]
+    for field in null:
+        properties[field] = {"type": "null", "description": "Not sent, or null"}
+    for field in required:
+        branches = [b for b in properties[field].get("anyOf", [properties[field]]) if b.get("type") != "null"]
+        kept = {k: v for k, v in properties[field].items() if k != "anyOf"}
+        properties[field] = {**kept, **branches[0]} if len(branches) == 1 else {**kept, "anyOf": branches}
+    variant["required"] = sorted(set(variant.get("required", [])) | set(required), key=list(properties).index)
+    return variant
+
+
+def _refs(variants: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"$ref": f"#/components/schemas/{name}"} for name in variants]
+
+
+def _pascal(field: str) -> str:
+    return "".join(word.capitalize() for word in field.split("_"))
 
 
 # Every field named `*_at`, and these, is an instant on the wire (RFC 3339, UTC, microseconds).

@@ -91,19 +91,20 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-def _sent(name: str) -> dict[str, Any]:
-    # A field sent as null counts as not sent.
-    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+# Markers that `rentengine.openapi` turns into one named schema per variant, which JSON Schema
+# validators check and client generators turn into one type each.
+ONE_OF_FIELDS = "x-one-of-fields"
+UPSERT = "x-upsert-create-required"
 
 
 def exactly_one_of(*names: str) -> dict[str, Any]:
-    """JSON Schema of a body naming its target by exactly one of these fields (generators, validators)."""
-    return {"oneOf": [_sent(name) for name in names]}
+    """A body naming its target by exactly one of these fields (a null field counts as not sent)."""
+    return {ONE_OF_FIELDS: list(names)}
 
 
 def update_or_create(create_required: Sequence[str]) -> dict[str, Any]:
-    """JSON Schema of an upsert body: an update sends `id`; a create sends what a create needs."""
-    return {"anyOf": [_sent("id"), {"required": list(create_required)}]}
+    """An upsert body: an update sends `id`; a create sends no `id` and what a create needs."""
+    return {UPSERT: list(create_required)}
 
 
 class PageQuery(WireModel):
