@@ -55,11 +55,12 @@ def mount_routers(app: FastAPI) -> None:
     app.include_router(api)
 
 
-def create_api_app(**options: Any) -> FastAPI:
+def create_api_app(public_base_url: str | None = None, **options: Any) -> FastAPI:
     """The public API's routes, error handlers, /openapi.json and /docs, and nothing else.
 
     `create_app` adds the runtime, the portal and the middleware; the mock wraps these routes
     without them, so it starts without the portal's templates or a database engine.
+    `public_base_url` (a deployment's public origin) is listed among the document's servers.
     """
     app = FastAPI(
         title="RentEngine Public API",
@@ -73,5 +74,5 @@ def create_api_app(**options: Any) -> FastAPI:
     )
     install_handlers(app)
     mount_routers(app)
-    install_openapi(app)
+    install_openapi(app, public_base_url)
     return app

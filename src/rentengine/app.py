@@ -43,7 +43,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
             if owned:
                 await app_runtime.close()
 
-    app = create_api_app(lifespan=lifespan)
+    app = create_api_app(settings.public_base_url, lifespan=lifespan)
     app.state.runtime = app_runtime
     app.state.webhook_metrics = metrics
     mount_portal(app)

@@ -192,13 +192,13 @@ def operation_id_of(endpoint_name: str) -> str:
         ) from None
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, public_base_url: str | None = None) -> None:
     """Serves the completed document at /openapi.json (built once) and the reference page at /docs."""
     page: list[bytes] = []
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = build_document(app)
+            app.openapi_schema = build_document(app, public_base_url)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -210,7 +210,7 @@ def install_openapi(app: FastAPI) -> None:
         return HTMLResponse(page[0], headers={"Content-Security-Policy": _DOCS_CSP})
 
 
-def build_document(app: FastAPI) -> dict[str, Any]:
+def build_document(app: FastAPI, public_base_url: str | None = None) -> dict[str, Any]:
     document = get_openapi(
         title=app.title,
         version=app.version,
@@ -237,7 +237,7 @@ def build_document(app: FastAPI) -> dict[str, Any]:
     components["headers"] = copy.deepcopy(RATE_LIMIT_HEADERS)
     for route in api_routes(app):
         _restore_examples(document["paths"][route.path_format], route)
-    _rebase_paths(document)
+    _rebase_paths(document, public_base_url)
     for operation in operations(document):
         _complete_operation(operation)
         _comma_separated_arrays(operation)
@@ -285,9 +285,15 @@ def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
     return [item[m] for item in document.get("paths", {}).values() for m in methods if m in item]
 
 
-def _rebase_paths(document: dict[str, Any]) -> None:
-    """Paths become relative to the one server, `/api/public/v1`, as in the upstream document."""
-    document["servers"] = [{"url": API_PREFIX, "description": "this server"}]
+def _rebase_paths(document: dict[str, Any], public_base_url: str | None) -> None:
+    """Paths become relative to the server `/api/public/v1`, as in the upstream document; a
+    deployment's public address is listed second, for generators that need an absolute URL."""
+    document["servers"] = [{"url": API_PREFIX, "description": "this server, where the document is served"}]
+    if public_base_url:
+        url = public_base_url.rstrip("/") + API_PREFIX
+        document["servers"].append(
+            {"url": url, "description": "this deployment (`RENTENGINE_PUBLIC_BASE_URL`)"}
+        )
     paths: dict[str, Any] = {}
     for path, item in document.get("paths", {}).items():
         if path.startswith(API_PREFIX + "/"):
