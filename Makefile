@@ -11,19 +11,20 @@ PYTHON_VERSION := 3.11
 setup: $(STAMP)
 
 # Rebuild the environment whenever the pinned requirements change.
-$(STAMP): requirements/dev.txt requirements/runtime.txt pyproject.toml
+$(STAMP): requirements/dev.txt requirements/runtime.txt pyproject.toml clients/python/pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	uv venv --quiet --allow-existing --python $(PYTHON_VERSION) $(VENV)
 	VIRTUAL_ENV=$(VENV) uv pip sync --quiet --require-hashes requirements/dev.txt
 	VIRTUAL_ENV=$(VENV) uv pip install --quiet --no-deps --no-build-isolation -e .
+	VIRTUAL_ENV=$(VENV) uv pip install --quiet --no-deps --no-build-isolation -e clients/python
 	@touch $(STAMP)
 
 run: setup
 	$(BIN)/rentengine serve --demo
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench clients/python
+	$(BIN)/ruff format --check src tests bench clients/python
 	$(BIN)/mypy
 
 typecheck: lint
@@ -37,8 +38,8 @@ redis:
 	@bash scripts/redis-up >/dev/null
 
 test: setup postgres redis
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench clients/python
+	$(BIN)/ruff format --check src tests bench clients/python
 	$(BIN)/mypy
 	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" RENTENGINE_TEST_REDIS_URL="$$(bash scripts/redis-up)" \
 		$(BIN)/pytest $(PYTEST_ARGS)
