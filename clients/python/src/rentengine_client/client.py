@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import httpx
 
@@ -91,7 +91,7 @@ class RentEngine(_Base):
         for name, (sync, _) in r.RESOURCES.items():
             setattr(self, name, sync(self))
 
-    def __enter__(self) -> RentEngine:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -186,7 +186,7 @@ class AsyncRentEngine(_Base):
         for name, (_, asynchronous) in r.RESOURCES.items():
             setattr(self, name, asynchronous(self))
 
-    async def __aenter__(self) -> AsyncRentEngine:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

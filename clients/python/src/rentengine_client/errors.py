@@ -23,7 +23,7 @@ class APIError(RentEngineError):
     """An error response: `status`, and the body's `error` and `details` (§5 of the API)."""
 
     def __init__(self, status: int, error: str, details: Any = None, response: httpx.Response | None = None):
-        super().__init__(f"{status} {error}")
+        super().__init__(f"{status} {error}" + (f": {details}" if details else ""))
         self.status = status
         self.error = error
         self.details = details
