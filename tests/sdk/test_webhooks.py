@@ -1,0 +1,101 @@
+"""`WebhookVerifier` on a real delivery from the worker (both backends), and on the Standard Webhooks
+reference vector and forged, stale or unkeyed requests."""
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from rentengine.runtime import Runtime
+from rentengine_client import WebhookVerificationError, WebhookVerifier, parse_event
+from tests.factories import make_tenant, unit_body
+from tests.hooks import hooks, hooks_api, receiver, subscribe
+from tests.webhooks.receiver import Receiver, running_worker
+
+__all__ = ["hooks", "hooks_api", "receiver"]
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+async def test_a_real_delivery_verifies_and_parses(
+    hooks: Runtime, hooks_api: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    owner = await make_tenant(hooks)
+    subscription = await subscribe(
+        hooks_api,
+        owner.headers,
+        {"account_id": str(owner.account_id), "url": receiver.url(), "tables": ["units"], "api_key": "k-123"},
+    )
+    async with running_worker(hooks.settings, hooks.db):
+        created = await hooks_api.post("/units", json=unit_body(owner.account_id), headers=owner.headers)
+        assert created.status_code == 201, created.text
+        (request,) = await receiver.wait_for(1)
+    verifier = WebhookVerifier(subscription["signing_secret"], api_key="k-123")
+    event = verifier.verify(request.body, request.headers)
+    assert event["type"] == "INSERT"
+    assert event["table"] == "units"
+    assert event["record"] == created.json()
+    assert event["old_record"] is None
+
+    with pytest.raises(WebhookVerificationError, match="X-API-Key"):
+        WebhookVerifier(subscription["signing_secret"], api_key="k-124").verify(request.body, request.headers)
+    with pytest.raises(WebhookVerificationError, match="signature"):
+        verifier.verify(request.body.replace(b"INSERT", b"UPDATE"), request.headers)
+    with pytest.raises(WebhookVerificationError, match="signature"):
+        WebhookVerifier(SECRET, api_key="k-123").verify(request.body, request.headers)
+
+
+def signed(
+    body: str, *, at: int | None = None, msg_id: str = "msg_1", secret: str = SECRET
+) -> dict[str, str]:
+    stamp = int(time.time()) if at is None else at
+
+    signature = Webhook(secret).sign(msg_id, datetime.fromtimestamp(stamp, tz=UTC), body)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(stamp), "webhook-signature": signature}
+
+
+def test_the_reference_vector() -> None:
+    headers = {
+        "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        "webhook-timestamp": "1614265330",
+        "webhook-signature": "v2,abc v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    }
+    lenient = WebhookVerifier(SECRET, tolerance=time.time())
+    lenient.verify_signature(b'{"test": 2432232314}', headers)
+    with pytest.raises(WebhookVerificationError, match="tolerance"):
+        WebhookVerifier(SECRET).verify_signature(b'{"test": 2432232314}', headers)
+    with pytest.raises(WebhookVerificationError, match="signature"):
+        lenient.verify_signature(b'{"test": 2432232315}', headers)
+
+
+def test_timestamp_tolerance_and_headers() -> None:
+    body = '{"type": "DELETE", "table": "calls", "record": null, "old_record": {"id": 1}}'
+    verifier = WebhookVerifier(SECRET, tolerance=60)
+    assert verifier.verify(body, signed(body))["old_record"] == {"id": 1}
+    assert verifier.verify(body, signed(body, at=int(time.time()) - 50))["type"] == "DELETE"
+    for skew in (-120, 120):
+        with pytest.raises(WebhookVerificationError, match="tolerance"):
+            verifier.verify(body, signed(body, at=int(time.time()) + skew))
+    headers: dict[str, Any] = signed(body)
+    del headers["webhook-signature"]
+    with pytest.raises(WebhookVerificationError, match="missing"):
+        verifier.verify(body, headers)
+    with pytest.raises(WebhookVerificationError, match="X-API-Key"):
+        WebhookVerifier(SECRET, api_key="key").verify(body, signed(body))
+    keyed = {**signed(body), "X-API-Key": "key"}
+    assert WebhookVerifier(SECRET, api_key="key").verify(body, keyed)["table"] == "calls"
+
+
+def test_payloads_must_have_the_four_keys() -> None:
+    for bad in (
+        "[]",
+        "{}",
+        '{"type": "X", "table": "units", "record": null, "old_record": null}',
+        "not json",
+    ):
+        with pytest.raises(WebhookVerificationError):
+            parse_event(bad)
+    with pytest.raises(ValueError, match="whsec_"):
+        WebhookVerifier("whsec_")
