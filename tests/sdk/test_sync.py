@@ -1,0 +1,78 @@
+"""The synchronous `RentEngine` against a real `rentengine serve` process on the test's backend: upserts,
+both list shapes paged to the end, errors, 429s retried after `Retry-After`, a revoked key's 401, and the
+README's example run as written."""
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rentengine.runtime import Runtime
+from rentengine_client import AuthenticationError, BadRequestError, NotFoundError, RentEngine
+from tests.auth.support import revoke
+from tests.communications.factories import PHONE, call_body
+from tests.factories import Tenant, make_key, make_tenant
+from tests.sdk.scenario import unit
+from tests.servers import serving, user_environment
+
+README = Path(__file__).resolve().parents[2] / "clients" / "python" / "README.md"
+
+
+def readme_example() -> str:
+    """The README's first Python block: the SDK example."""
+    match = re.search(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert match is not None
+    return match.group(1)
+
+
+async def test_sync_client_against_a_served_process(
+    database_url: str, sdk_runtime: Runtime, owner: Tenant, tmp_path: Path
+) -> None:
+    env = user_environment(
+        database_url, RENTENGINE_RATE_LIMIT="4/second", RENTENGINE_VERIFIED_KEY_CACHE_SECONDS="0"
+    )
+    doomed = await make_tenant(sdk_runtime)
+    doomed_key, doomed_token = await make_key(sdk_runtime, doomed, "to revoke")
+    with serving(env, tmp_path / "serve.log") as base:
+        api = f"{base}/api/public/v1"
+        with RentEngine(owner.token, base_url=api, timeout=10, backoff=0.05) as client:
+            account = str(owner.account_id)
+            ids = [client.units.upsert(unit(owner.account_id, status="Available"))["id"] for _ in range(3)]
+            client.units.upsert(unit(owner.account_id, status="Leased"))
+            started = time.monotonic()
+            # 3 + 4 pages and more requests than one window allows: the limiter's 429s are retried.
+            assert [u["id"] for u in client.units.iter(statuses=["Available"], limit=1)] == ids
+            calls = [client.calls.create(call_body(owner.account_id))["id"] for _ in range(3)]  # type: ignore[arg-type]
+            assert [
+                c["id"] for c in client.calls.iter(account_ids=[account], phone_number=PHONE, limit=2)
+            ] == calls
+            assert time.monotonic() - started > 0.5
+            with pytest.raises(BadRequestError) as bad:
+                client.units.list(statuses=["Sold"])  # type: ignore[list-item]
+            assert bad.value.details
+            assert bad.value.details[0]["instancePath"].startswith("/statuses")
+            with pytest.raises(NotFoundError):
+                client.webhooks.deliveries("00000000-0000-0000-0000-000000000000")
+
+        with RentEngine(doomed_token, base_url=api) as doomed_client:
+            assert doomed_client.units.list() == []
+            await revoke(sdk_runtime, doomed_key)
+            with pytest.raises(AuthenticationError):
+                doomed_client.units.list()
+
+        example = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-c", readme_example()],
+            env={**os.environ, "RENTENGINE_TOKEN": owner.token, "RENTENGINE_BASE_URL": api},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert example.returncode == 0, example.stderr
+    assert example.stdout.strip().endswith("3 available units"), example.stdout
