@@ -5,8 +5,8 @@ README's example run as written."""
 import asyncio
 import os
 import re
+import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +20,8 @@ from tests.factories import Tenant, make_key, make_tenant
 from tests.sdk.scenario import unit
 from tests.servers import serving, user_environment
 
-README = Path(__file__).resolve().parents[2] / "clients" / "python" / "README.md"
+SDK = Path(__file__).resolve().parents[2] / "clients" / "python"
+README = SDK / "README.md"
 
 
 def readme_example() -> str:
@@ -30,12 +31,27 @@ def readme_example() -> str:
     return match.group(1)
 
 
+def fresh_install(venv: Path) -> Path:
+    """`pip install ./clients/python` into a new virtual environment (uv, from its cache: loopback only);
+    returns its interpreter, which sees nothing of the server's environment."""
+    uv = shutil.which("uv")
+    assert uv is not None, "uv is needed (make setup installs it)"
+    subprocess.run([uv, "venv", "--quiet", "--python", "3.11", str(venv)], check=True)
+    env = {**os.environ, "VIRTUAL_ENV": str(venv)}
+    subprocess.run([uv, "pip", "install", "--quiet", "--offline", str(SDK)], env=env, check=True)
+    return venv / "bin" / "python"
+
+
 async def test_sync_client_against_a_served_process(
     database_url: str, sdk_runtime: Runtime, owner: Tenant, tmp_path: Path
 ) -> None:
     env = user_environment(
-        database_url, RENTENGINE_RATE_LIMIT="4/second", RENTENGINE_VERIFIED_KEY_CACHE_SECONDS="0"
+        database_url,
+        RENTENGINE_RATE_LIMIT="4/second",
+        RENTENGINE_VERIFIED_KEY_CACHE_SECONDS="0",
+        RENTENGINE_WEBHOOK_ALLOW_PRIVATE_TARGETS="true",
     )
+    python = await asyncio.to_thread(fresh_install, tmp_path / "venv")
     doomed = await make_tenant(sdk_runtime)
     doomed_key, doomed_token = await make_key(sdk_runtime, doomed, "to revoke")
     with serving(env, tmp_path / "serve.log") as base:
@@ -67,7 +83,7 @@ async def test_sync_client_against_a_served_process(
 
         example = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-c", readme_example()],
+            [str(python), "-c", readme_example()],
             env={**os.environ, "RENTENGINE_TOKEN": owner.token, "RENTENGINE_BASE_URL": api},
             capture_output=True,
             text=True,
@@ -75,4 +91,6 @@ async def test_sync_client_against_a_served_process(
             check=False,
         )
     assert example.returncode == 0, example.stderr
-    assert example.stdout.strip().endswith("3 available units"), example.stdout
+    lines = example.stdout.splitlines()
+    assert "3 available units" in lines, example.stdout
+    assert lines[-1].startswith("webhook succeeded INSERT units "), example.stdout
