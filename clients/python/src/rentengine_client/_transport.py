@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import random
 import time
+import urllib.parse
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -36,7 +37,7 @@ def query(params: Mapping[str, Any] | None) -> dict[str, str]:
 
 def expand(path: str, values: Mapping[str, Any] | None) -> str:
     for key, value in (values or {}).items():
-        path = path.replace("{" + key + "}", httpx.URL("/" + str(value)).raw_path.decode()[1:])
+        path = path.replace("{" + key + "}", urllib.parse.quote(str(value), safe=""))
     return path
 
 
