@@ -34,7 +34,7 @@ async def _create(client: httpx.AsyncClient, tenant: Tenant, headers: dict[str, 
     response = await client.post(
         PROPERTIES, json=property_body(tenant.account_id), headers=headers or tenant.headers
     )
-    assert response.status_code == 201
+    assert response.status_code == 200
     property_id: str = response.json()[0]["id"]
     return property_id
 
