@@ -1,22 +1,29 @@
 """`WebhookVerifier` on a real delivery from the worker (both backends), and on the Standard Webhooks
 reference vector and forged, stale or unkeyed requests."""
 
+import asyncio
+import re
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from standardwebhooks.webhooks import Webhook
 
 from rentengine.runtime import Runtime
 from rentengine_client import WebhookVerificationError, WebhookVerifier, parse_event
 from tests.factories import make_tenant, unit_body
 from tests.hooks import hooks, hooks_api, receiver, subscribe
-from tests.webhooks.receiver import Receiver, running_worker
+from tests.ports import free_port
+from tests.webhooks.receiver import Receiver, running_worker, wait_until
 
 __all__ = ["hooks", "hooks_api", "receiver"]
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+README = Path(__file__).resolve().parents[2] / "clients" / "python" / "README.md"
 
 
 async def test_a_real_delivery_verifies_and_parses(
@@ -99,3 +106,63 @@ def test_payloads_must_have_the_four_keys() -> None:
             parse_event(bad)
     with pytest.raises(ValueError, match="whsec_"):
         WebhookVerifier("whsec_")
+
+
+def started(server: uvicorn.Server) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return bool(server.started)
+
+    return check
+
+
+def arrived(handled: list[Any]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return bool(handled)
+
+    return check
+
+
+def readme_block(heading: str) -> str:
+    """The Python block under a README heading."""
+    text = README.read_text()
+    section = text[text.index(f"### {heading}\n") :]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match is not None
+    return match.group(1)
+
+
+async def test_the_readme_fastapi_receiver_gets_a_real_delivery(
+    hooks: Runtime, hooks_api: httpx.AsyncClient
+) -> None:
+    owner = await make_tenant(hooks)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hooks/rentengine"
+    body = {"account_id": str(owner.account_id), "url": url, "tables": ["units"], "api_key": "readme-key"}
+    subscription = await subscribe(hooks_api, owner.headers, body)
+    handled: list[tuple[str, Any]] = []
+    namespace: dict[str, Any] = {
+        "SIGNING_SECRET": subscription["signing_secret"],
+        "API_KEY": "readme-key",
+        "handle": lambda event_id, event: handled.append((event_id, event)),
+    }
+    exec(readme_block("FastAPI"), namespace)
+    config = uvicorn.Config(
+        namespace["app"], host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        await wait_until(started(server), "the FastAPI receiver listens")
+        async with running_worker(hooks.settings, hooks.db):
+            created = await hooks_api.post("/units", json=unit_body(owner.account_id), headers=owner.headers)
+            assert created.status_code == 201, created.text
+            await wait_until(arrived(handled), "the delivery reaches the handler")
+        async with httpx.AsyncClient() as plain:
+            forged = await plain.post(url, content=b"{}", headers={"X-API-Key": "readme-key"})
+    finally:
+        server.should_exit = True
+        await serving
+    ((event_id, event),) = handled
+    assert event_id
+    assert (event["type"], event["table"], event["record"]) == ("INSERT", "units", created.json())
+    assert forged.status_code == 400
