@@ -203,7 +203,7 @@ def _result_type(op: dict[str, Any]) -> str:
     return "builtins." + text if text.startswith("list[") else text
 
 
-def _method(op: dict[str, Any], name: str, *, is_async: bool) -> str:
+def _method(op: dict[str, Any], name: str, *, is_async: bool, schemas: dict[str, Any]) -> str:
     args = ["self"] + [f"{snake(p)}: str | int" for p in op["path_params"]]
     if op["body"] is not None:
         args.append(f"body: {py_type(op['body'])}")
@@ -227,7 +227,10 @@ def _method(op: dict[str, Any], name: str, *, is_async: bool) -> str:
     else:
         text += f'        return cast("{result}", {aw}self._client._request({", ".join(call)}))\n'
     if op["shape"] is not None:
-        item = py_type(op["result"]["items"]) if op["shape"] == "array" else _envelope_item(op)
+        if op["shape"] == "array":
+            item = py_type(op["result"]["items"])
+        else:
+            item = py_type(schemas[ref_name(op["result"]["$ref"])]["properties"]["data"]["items"])
         iter_name = "iter" if name == "list" else f"iter_{name}"
         kind = "AsyncIterator" if is_async else "Iterator"
         pager = "_apaginate" if is_async else "_paginate"
@@ -242,17 +245,7 @@ def _method(op: dict[str, Any], name: str, *, is_async: bool) -> str:
     return text
 
 
-_document_schemas: dict[str, Any] = {}
-
-
-def _envelope_item(op: dict[str, Any]) -> str:
-    envelope = _document_schemas[ref_name(op["result"]["$ref"])]
-    return py_type(envelope["properties"]["data"]["items"])
-
-
 def render_resources(document: dict[str, Any]) -> str:
-    _document_schemas.clear()
-    _document_schemas.update(document["components"]["schemas"])
     ops = operations(document)
     by_resource: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for op in ops:
@@ -287,7 +280,9 @@ def render_resources(document: dict[str, Any]) -> str:
                 f"    def __init__(self, client: {client}) -> None:\n        self._client = client\n"
             )
             for name, op in entries:
-                out.append("\n" + _method(op, name, is_async=is_async))
+                out.append(
+                    "\n" + _method(op, name, is_async=is_async, schemas=document["components"]["schemas"])
+                )
     classes = {r: "".join(pascal(w) for w in r.split("_")) for r in by_resource}
     pairs = "".join(f'    "{r}": ({c}, Async{c}),\n' for r, c in classes.items())
     out.append(f"\n\nRESOURCES = {{\n{pairs}}}\n")

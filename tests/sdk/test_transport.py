@@ -79,6 +79,8 @@ def test_retry_after_is_waited_and_capped() -> None:
     response = httpx.Response(429, headers={"Retry-After": late})
     assert 28 <= (retry_after(response) or 0) <= 30
     assert policy.delay(0, response) == 2.0
+    assert not policy.should_retry(0, response)  # a wait longer than max_delay is raised at once
+    assert policy.should_retry(0, httpx.Response(429, headers={"Retry-After": "2"}))
     assert 0.25 <= RetryPolicy(backoff=0.5).delay(0, None) <= 0.5
     assert 1.0 <= RetryPolicy(backoff=0.5).delay(2, None) <= 2.0
 

@@ -59,8 +59,9 @@ def retry_after(response: httpx.Response) -> float | None:
 
 class RetryPolicy:
     """Up to `max_retries` retries of 429 and 5xx responses (and of connection failures), waiting the
-    server's `Retry-After` when it sends one (at most `max_delay`), otherwise exponential backoff with jitter:
-    `backoff * 2**attempt`, capped at `max_delay`."""
+    server's `Retry-After` when it sends one, otherwise exponential backoff with jitter:
+    `backoff * 2**attempt`, capped at `max_delay`. A `Retry-After` longer than `max_delay` (a spent daily
+    quota) is not waited for: the error is raised at once."""
 
     def __init__(self, max_retries: int = 3, backoff: float = 0.5, max_delay: float = 60.0) -> None:
         self.max_retries = max_retries
@@ -70,13 +71,18 @@ class RetryPolicy:
     def should_retry(self, attempt: int, response: httpx.Response | None) -> bool:
         if attempt >= self.max_retries:
             return False
-        return response is None or response.status_code in RETRY_STATUSES
+        if response is None:
+            return True
+        if response.status_code not in RETRY_STATUSES:
+            return False
+        server = retry_after(response)
+        return server is None or server <= self.max_delay
 
     def delay(self, attempt: int, response: httpx.Response | None) -> float:
         if response is not None:
             server = retry_after(response)
             if server is not None:
-                return min(server, self.max_delay)
+                return min(server, self.max_delay)  # longer ones are not retried
         computed: float = min(self.max_delay, self.backoff * 2.0**attempt)
         return computed * (0.5 + random.random() / 2)
 
