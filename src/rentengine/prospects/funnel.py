@@ -33,8 +33,7 @@ STEP_COLUMNS: Mapping[str, int] = {
 COUNT_COLUMNS = ("leads", *STEP_COLUMNS)
 STEP_BITS = tuple(STEP_COLUMNS.values())
 _UPSERTS: Mapping[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
+_DAYS_PER_STATEMENT = 400  # days rebuilt by one statement
 _TABLE: Table = ProspectSourceDay.__table__  # type: ignore[assignment]
 
 
@@ -42,9 +41,9 @@ def utc_day(instant: datetime) -> date:
     return instant.astimezone(UTC).date()
 
 
-def _counts(reached: int, leads: int) -> dict[str, int]:
-    """The counts one prospect adds: `leads` for itself, and `leads` again per step in `reached`."""
-    return {"leads": leads} | {name: leads if reached & bit else 0 for name, bit in STEP_COLUMNS.items()}
+def _counts(reached: int) -> dict[str, int]:
+    """The counts one prospect adds: itself, and one per step in `reached`."""
+    return {"leads": 1} | {name: 1 if reached & bit else 0 for name, bit in STEP_COLUMNS.items()}
 
 
 async def _add(
@@ -58,9 +57,9 @@ async def _add(
     await session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=changed))
 
 
-async def count_prospect(session: AsyncSession, prospect: Prospect, sign: int = 1) -> None:
-    """Counts a new prospect (and any step it has already reached) in its day; `sign=-1` uncounts."""
-    counts = _counts(prospect.milestones or 0, sign)
+async def count_prospect(session: AsyncSession, prospect: Prospect) -> None:
+    """Counts a new prospect (and any step it has already reached) in its day."""
+    counts = _counts(prospect.milestones or 0)
     await _add(session, prospect.account_id, utc_day(prospect.created_at), prospect.source, counts)
 
 
@@ -82,9 +81,7 @@ async def rebuild_days(session: AsyncSession, account_id: uuid.UUID, days: Itera
         chunk = wanted[first : first + _DAYS_PER_STATEMENT]
         await session.execute(delete(table).where(table.c.account_id == account_id, table.c.day.in_(chunk)))
         totals = (
-            select(
-                literal(account_id, Uuid()), day, source, func.count(), *map(_with_bit, STEP_COLUMNS.values())
-            )
+            select(literal(account_id, Uuid()), day, source, func.count(), *map(_with_bit, STEP_BITS))
             .where(
                 Prospect.account_id == account_id,
                 Prospect.created_at >= datetime.combine(chunk[0], time(), tzinfo=UTC),
@@ -105,6 +102,3 @@ def _day_of(column: Any, dialect: str) -> Any:
 
 def _with_bit(bit: int) -> Any:
     return func.coalesce(func.sum(case((Prospect.milestones.op("&")(bit) != 0, 1), else_=0)), 0)
-
-
-_DAYS_PER_STATEMENT = 400
