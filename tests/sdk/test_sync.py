@@ -32,13 +32,14 @@ def readme_example() -> str:
 
 
 def fresh_install(venv: Path) -> Path:
-    """`pip install ./clients/python` into a new virtual environment (uv, from its cache: loopback only);
+    """`pip install ./clients/python` into a new virtual environment, as a user installs it (uv, from
+    its cache where it can: the install step of `make setup` reaches the package index the same way);
     returns its interpreter, which sees nothing of the server's environment."""
     uv = shutil.which("uv")
     assert uv is not None, "uv is needed (make setup installs it)"
     subprocess.run([uv, "venv", "--quiet", "--python", "3.11", str(venv)], check=True)
     env = {**os.environ, "VIRTUAL_ENV": str(venv)}
-    subprocess.run([uv, "pip", "install", "--quiet", "--offline", str(SDK)], env=env, check=True)
+    subprocess.run([uv, "pip", "install", "--quiet", str(SDK)], env=env, check=True, timeout=300)
     return venv / "bin" / "python"
 
 
