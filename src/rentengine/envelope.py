@@ -1,7 +1,7 @@
 """The `env` list shape: `{data, page}` with `has_more`, read as one row past the page."""
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
 from pydantic import BaseModel
 from sqlalchemy import Select
@@ -10,6 +10,7 @@ from rentengine.validation import PageQuery
 
 Item = TypeVar("Item")
 Row = TypeVar("Row")
+Columns = TypeVarTuple("Columns")
 
 
 class PageInfo(BaseModel):
@@ -26,7 +27,7 @@ class Envelope(BaseModel, Generic[Item]):
     page: PageInfo
 
 
-def one_past_the_page(stmt: Select[Any], query: PageQuery) -> Select[Any]:
+def one_past_the_page(stmt: Select[*Columns], query: PageQuery) -> Select[*Columns]:
     """The page's rows plus one more, which only tells whether another page follows."""
     return stmt.limit(query.limit + 1).offset(query.offset)
 

@@ -64,7 +64,7 @@ async def test_counts_cover_the_window_and_only_the_units_own_activity(
     await record_event_at(runtime, before, "Application Sent to Prospect", NOW + 12 * DAY)
 
     # Showings: booked in the window (3), completed and planned in it (2), still ahead (1).
-    seen = await add_showing(
+    await add_showing(
         runtime, account, unit, first, planned=NOW + 4 * DAY, created_at=NOW + 2 * DAY,
         status="Completed", feedback="Great yard",
     )  # fmt: skip
@@ -141,7 +141,6 @@ async def test_counts_cover_the_window_and_only_the_units_own_activity(
             },
         ],
     }
-    assert seen > 0
     empty = await performance(client, tenant, unit, NOW + 40 * DAY, NOW + 41 * DAY)
     counts = {key: value for key, value in empty.items() if key not in ("unit_id", "days_on_market")}
     assert counts["new_prospects"] == counts["showings_scheduled"] == counts["total_calls"] == 0

@@ -1,18 +1,4 @@
-from collections.abc import Iterator
-
-import pytest
-
-from rentengine.kit.clock import set_clock
 from tests.hooks import hooks, hooks_api, receiver
-from tests.showings.helpers import NOW, Clock
+from tests.showings.helpers import clock
 
-__all__ = ["hooks", "hooks_api", "receiver"]
-
-
-@pytest.fixture
-def clock() -> Iterator[Clock]:
-    """The clock pinned at `NOW` (a Wednesday, 06:00 in Chicago); tests move it by hand."""
-    pinned = Clock(NOW)
-    set_clock(lambda: pinned.now)
-    yield pinned
-    set_clock(None)
+__all__ = ["clock", "hooks", "hooks_api", "receiver"]

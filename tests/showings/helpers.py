@@ -2,11 +2,13 @@
 and direct counts of what a request wrote."""
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from rentengine.agents import service as agents
@@ -43,6 +45,15 @@ class Clock:
             return await make_tenant(runtime, **options)
         finally:
             set_clock(lambda: self.now)
+
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """The clock pinned at `NOW` (a Wednesday, 06:00 in Chicago); tests move it by hand."""
+    pinned = Clock(NOW)
+    set_clock(lambda: pinned.now)
+    yield pinned
+    set_clock(None)
 
 
 def z(value: datetime) -> str:

@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import Sequence
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,7 @@ from rentengine.communications.schemas import INT4_MAX, ActivityQuery
 from rentengine.envelope import one_past_the_page
 from rentengine.prospects.models import Prospect
 
-Activity = type[Call] | type[Message]
+Activity = TypeVar("Activity", Call, Message)
 
 
 def is_stored_id(value: int) -> bool:
@@ -19,8 +20,8 @@ def is_stored_id(value: int) -> bool:
 
 
 async def list_activity(
-    session: AsyncSession, model: Activity, contact: QueryableAttribute[str], query: ActivityQuery
-) -> Sequence[Call | Message]:
+    session: AsyncSession, model: type[Activity], contact: QueryableAttribute[str], query: ActivityQuery
+) -> Sequence[Activity]:
     """One page of calls or messages (plus one row, see `one_past_the_page`), `id` ascending."""
     stmt = select(model).where(model.account_id.in_(query.account_ids))
     if query.prospect_id is not None:

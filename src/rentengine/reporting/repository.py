@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Any, TypeVarTuple
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -40,9 +40,11 @@ from rentengine.applications.models import RentalApplicationGroup
 from rentengine.auth.models import Account
 from rentengine.communications.models import Call, Message
 from rentengine.db.base import UTCDateTime
+from rentengine.envelope import one_past_the_page
 from rentengine.leasing.models import LeasingEvent
 from rentengine.prospects import funnel
 from rentengine.prospects.models import Prospect, ProspectSourceDay
+from rentengine.reporting.schemas import AccountReportQuery
 from rentengine.showings.models import Showing
 from rentengine.units.models import Address, Unit
 
@@ -62,7 +64,6 @@ CLOSED_STATUSES = (
     "Prescreen Rejected",
 )
 MAX_FEEDBACK = 100
-Ts = TypeVarTuple("Ts")
 AnyRow = Row[*tuple[Any, ...]]
 AnySelect = Select[*tuple[Any, ...]]
 
@@ -168,17 +169,8 @@ def _funnel_statement() -> CompoundSelect[*tuple[Any, ...]]:
     return union_all(_day_rows(), head, tail, _upcoming_rows())
 
 
-def _page(stmt: Select[*Ts], limit: int, offset: int) -> Select[*Ts]:
-    return stmt.limit(limit + 1).offset(offset)
-
-
 async def showings_in(
-    session: AsyncSession,
-    account_ids: Sequence[uuid.UUID],
-    start: datetime,
-    end: datetime,
-    limit: int,
-    offset: int,
+    session: AsyncSession, account_ids: Sequence[uuid.UUID], query: AccountReportQuery
 ) -> Sequence[AnyRow]:
     """The showings planned in [start, end) with their prospect and address, by planned time."""
     stmt = (
@@ -186,32 +178,29 @@ async def showings_in(
         .join(Prospect, Showing.prospect_id == Prospect.id)
         .join(Unit, Showing.unit_id == Unit.id)
         .join(Address, Unit.address_id == Address.id)
-        .where(Showing.account_id.in_(account_ids), _within(Showing.planned_date_time, start, end))
+        .where(
+            Showing.account_id.in_(account_ids), _within(Showing.planned_date_time, query.start, query.end)
+        )
         .order_by(Showing.planned_date_time, Showing.id)
     )
-    return (await session.execute(_page(stmt, limit, offset))).all()
+    return (await session.execute(one_past_the_page(stmt, query))).all()
 
 
 async def calls_in(
-    session: AsyncSession,
-    account_ids: Sequence[uuid.UUID],
-    start: datetime,
-    end: datetime,
-    limit: int,
-    offset: int,
+    session: AsyncSession, account_ids: Sequence[uuid.UUID], query: AccountReportQuery
 ) -> Sequence[AnyRow]:
     """The calls made in [start, end) with their prospect's name, if any, oldest first."""
     stmt = (
         select(Call, Prospect.first_name, Prospect.last_name)
         .outerjoin(Prospect, Call.prospect_id == Prospect.id)
-        .where(Call.account_id.in_(account_ids), _within(Call.created_at, start, end))
+        .where(Call.account_id.in_(account_ids), _within(Call.created_at, query.start, query.end))
         .order_by(Call.created_at, Call.id)
     )
-    return (await session.execute(_page(stmt, limit, offset))).all()
+    return (await session.execute(one_past_the_page(stmt, query))).all()
 
 
 async def available_units(
-    session: AsyncSession, account_ids: Sequence[uuid.UUID], limit: int, offset: int
+    session: AsyncSession, account_ids: Sequence[uuid.UUID], query: AccountReportQuery
 ) -> Sequence[AnyRow]:
     """The Available units with their address and their account's time zone, by id."""
     stmt = (
@@ -221,16 +210,11 @@ async def available_units(
         .where(Unit.account_id.in_(account_ids), Unit.status == AVAILABLE)
         .order_by(Unit.id)
     )
-    return (await session.execute(_page(stmt, limit, offset))).all()
+    return (await session.execute(one_past_the_page(stmt, query))).all()
 
 
 async def application_groups_in(
-    session: AsyncSession,
-    account_ids: Sequence[uuid.UUID],
-    start: datetime,
-    end: datetime,
-    limit: int,
-    offset: int,
+    session: AsyncSession, account_ids: Sequence[uuid.UUID], query: AccountReportQuery
 ) -> Sequence[AnyRow]:
     """The application groups created in [start, end) with their lead's name and address."""
     group = RentalApplicationGroup
@@ -239,10 +223,10 @@ async def application_groups_in(
         .outerjoin(Prospect, group.lead_prospect_id == Prospect.id)
         .join(Unit, group.unit_id == Unit.id)
         .join(Address, Unit.address_id == Address.id)
-        .where(group.account_id.in_(account_ids), _within(group.created_at, start, end))
+        .where(group.account_id.in_(account_ids), _within(group.created_at, query.start, query.end))
         .order_by(group.created_at, group.id)
     )
-    return (await session.execute(_page(stmt, limit, offset))).all()
+    return (await session.execute(one_past_the_page(stmt, query))).all()
 
 
 async def unit_performance(
@@ -278,7 +262,10 @@ def _performance_statement() -> AnySelect:
         "active": _counted(Prospect, people, Prospect.created_at < end, still_active),
         "scheduled": _counted(Showing, visits, _within(Showing.created_at, start, end)),
         "completed": _counted(
-            Showing, visits, Showing.status == COMPLETED, _within(Showing.planned_date_time, start, end)
+            Showing,
+            visits,
+            Showing.status == COMPLETED,
+            _within(Showing.planned_date_time, start, end),
         ),
         "upcoming": _counted(Showing, visits, Showing.status == SCHEDULED, Showing.planned_date_time >= now),
         "applications_requested": _by_unit_prospects(

@@ -101,7 +101,7 @@ def _marketing_row(row: Record) -> Record:
 async def showings(session: AsyncSession, principal: Principal, query: AccountReportQuery) -> dict[str, Any]:
     """One page of the showings planned in the period, by planned time."""
     accounts = _require_accounts(principal, query)
-    rows = await repository.showings_in(session, accounts, query.start, query.end, query.limit, query.offset)
+    rows = await repository.showings_in(session, accounts, query)
     return envelope(rows, query, _showing_row)
 
 
@@ -124,7 +124,7 @@ def _showing_row(row: Any) -> Record:
 async def calls(session: AsyncSession, principal: Principal, query: AccountReportQuery) -> dict[str, Any]:
     """One page of the calls made in the period, oldest first."""
     accounts = _require_accounts(principal, query)
-    rows = await repository.calls_in(session, accounts, query.start, query.end, query.limit, query.offset)
+    rows = await repository.calls_in(session, accounts, query)
     return envelope(rows, query, _call_row)
 
 
@@ -148,7 +148,7 @@ async def units(
 ) -> dict[str, Any]:
     """One page of the accounts' Available units now, by id (the period does not apply)."""
     accounts = _require_accounts(principal, query)
-    rows = await repository.available_units(session, accounts, query.limit, query.offset)
+    rows = await repository.available_units(session, accounts, query)
     return envelope(rows, query, lambda row: _unit_row(row, now))
 
 
@@ -171,9 +171,7 @@ async def applications(
 ) -> dict[str, Any]:
     """One page of the application groups created in the period, oldest first."""
     accounts = _require_accounts(principal, query)
-    rows = await repository.application_groups_in(
-        session, accounts, query.start, query.end, query.limit, query.offset
-    )
+    rows = await repository.application_groups_in(session, accounts, query)
     return envelope(rows, query, _application_row)
 
 
@@ -216,7 +214,6 @@ async def leasing_performance(
     found = await repository.unit_performance(session, unit_id, window.start, window.end, now)
     unit: Unit = visible(principal, found.Unit if found else None)
     assert found is not None  # `visible` refused a missing unit
-    counts = found
     days_priced = max(0, (now - (unit.rate_changed_at or unit.created_at)) // timedelta(days=1))
     expected = math.floor(benchmark.per_day(unit.bedrooms) * days_priced)
     feedback = await repository.unit_feedback(session, unit.id, window.start, window.end)
@@ -224,17 +221,17 @@ async def leasing_performance(
     return {
         "unit_id": unit.id,
         "days_on_market": _days_on_market(available_since, now, zone_of(found.timezone)),
-        "property_health": _health(unit.status, days_priced, counts.since_rent_set, expected),
+        "property_health": _health(unit.status, days_priced, found.since_rent_set, expected),
         "benchmark_leads_since_last_price_change": expected,
-        "new_prospects": counts.new_prospects,
-        "showings_scheduled": counts.scheduled,
-        "showings_completed": counts.completed,
-        "applications_requested": counts.applications_requested,
-        "applications_submitted": counts.applications_submitted,
-        "active_prospects": counts.active,
-        "upcoming_showings": counts.upcoming,
-        "outbound_texts": counts.outbound_texts,
-        "total_calls": counts.total_calls,
+        "new_prospects": found.new_prospects,
+        "showings_scheduled": found.scheduled,
+        "showings_completed": found.completed,
+        "applications_requested": found.applications_requested,
+        "applications_submitted": found.applications_submitted,
+        "active_prospects": found.active,
+        "upcoming_showings": found.upcoming,
+        "outbound_texts": found.outbound_texts,
+        "total_calls": found.total_calls,
         "showing_feedback": [_feedback_item(row) for row in feedback],
     }
 

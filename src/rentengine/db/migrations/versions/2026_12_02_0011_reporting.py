@@ -10,8 +10,8 @@ events, with an index that covers the marketing-sources report; showings by plan
 status; calls by creation time; a unit's application groups by submission time.
 
 A column with a default and new indexes only (expand): a node of the previous release keeps
-working on this schema; the events it writes set no bits, so during a rolling upgrade a report
-can count a step too few (never an error), until `rentengine.prospects.milestones.recompute`.
+working on this schema, but the events it writes during a rolling upgrade set no bits: those steps
+go uncounted by the marketing-sources report (never an error).
 """
 
 from collections.abc import Sequence

@@ -8,7 +8,7 @@ The lead-source funnel by day (`rentengine.prospects.funnel`): per account, UTC 
 prospects created and how many reached each step, filled from the stored prospects. The
 marketing-sources report reads these rows for the whole days of its period. A new table only
 (expand): a node of the previous release does not keep it, so during a rolling upgrade the report
-can miss that node's writes until `rentengine.prospects.funnel.rebuild_days` runs for those days.
+can miss that node's writes; `rentengine.prospects.funnel.rebuild_days` recounts such days.
 """
 
 from collections.abc import Sequence
