@@ -101,6 +101,20 @@ async def test_official_examples_verbatim(mock: httpx.AsyncClient) -> None:
     assert {k: v for k, v in record.items() if k in OFFICIAL_LIST[0]} == OFFICIAL_LIST[0]
 
 
+async def test_the_values_the_official_docs_publish(mock: httpx.AsyncClient) -> None:
+    """Lockbox serial 1234567, code 1234, unit 3318 at street number 957: what the hosted mock answers."""
+    [lockbox] = [box for box in (await mock.get("/lockboxes", headers=TOKEN)).json()][:1]
+    assert lockbox["serial_number"] == "1234567"
+    code = await mock.post(
+        "/lockboxes/generate_code", json={"serial_number": "1234567", "date": "2024-10-05"}, headers=TOKEN
+    )
+    assert code.status_code == 200
+    assert code.json()["code"] == "1234"
+    [unit] = (await mock.get("/units", headers=TOKEN)).json()
+    assert unit["id"] == 3318
+    assert unit["address"]["street_number"] == "957"
+
+
 async def test_every_documented_status_is_reachable_with_prefer_code(
     mock: httpx.AsyncClient, document: dict[str, Any]
 ) -> None:

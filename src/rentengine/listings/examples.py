@@ -5,16 +5,16 @@ from typing import Any
 from rentengine.units.examples import EXAMPLE_ACCOUNT_ID
 
 LISTING_EXAMPLE: dict[str, Any] = {
-    "address": "4512 Avenue F, Austin, TX 78751",
+    "address": "957 Avenue F, Austin, TX 78751",
     "beds": "3",
     "baths": "2.5",
     "rentAmount": "2795",
     "photos": [
-        "https://rentals.example.com/units/4512-avenue-f/front.jpg",
-        "https://images.example.com/4512-avenue-f/kitchen.jpg",
+        "https://rentals.example.com/units/957-avenue-f/front.jpg",
+        "https://images.example.com/957-avenue-f/kitchen.jpg",
     ],
-    "applyUrl": "https://rentals.example.com/apply/4512-avenue-f",
-    "btnUrl": "https://rentals.example.com/apply/4512-avenue-f",
+    "applyUrl": "https://rentals.example.com/apply/957-avenue-f",
+    "btnUrl": "https://rentals.example.com/apply/957-avenue-f",
     "btnText": "Apply Now",
     "waitlistLabel": "Available 2025-03-01",
     "virtualTour": None,

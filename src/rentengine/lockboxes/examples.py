@@ -11,7 +11,7 @@ EVENT_ID = "c81d4e2f-7a3b-4c5d-9e6f-1a2b3c4d5e6f"
 LOCKBOX: dict[str, Any] = {
     "id": LOCKBOX_ID,
     "lockbox_type": "Sentrilock",
-    "serial_number": "SL-00123456",
+    "serial_number": "1234567",
     "account_id": ACCOUNT_ID,
     "created_at": "2024-10-05T18:53:03.406168Z",
     "updated_at": "2024-10-05T18:53:03.406168Z",
@@ -19,12 +19,12 @@ LOCKBOX: dict[str, Any] = {
 SECOND_LOCKBOX: dict[str, Any] = {
     **LOCKBOX,
     "id": SECOND_LOCKBOX_ID,
-    "serial_number": "SL-00123457",
+    "serial_number": "1234568",
 }
 
 CREATE_BODY: dict[str, Any] = {
     "lockbox_type": "Sentrilock",
-    "serial_numbers": ["SL-00123456", "SL-00123457"],
+    "serial_numbers": ["1234567", "1234568"],
     "account_id": ACCOUNT_ID,
 }
 CREATED = [LOCKBOX, SECOND_LOCKBOX]
@@ -40,21 +40,21 @@ SERIAL_CONFLICT: dict[str, Any] = {
             "instancePath": "/serial_numbers/0",
             "dataPath": "/serial_numbers/0",
             "schemaPath": "#/unique",
-            "params": {"serial_number": "SL-00123456", "account_id": ACCOUNT_ID},
+            "params": {"serial_number": "1234567", "account_id": ACCOUNT_ID},
             "message": "must be a serial number that does not exist in the account yet",
         }
     ],
 }
 
 GENERATE_BY_SERIAL: dict[str, Any] = {
-    "serial_number": "SL-00123456",
+    "serial_number": "1234567",
     "date": "2024-10-05",
     "created_for": "Jordan Smith (showing at 3 pm)",
     "code_type": "ACCESS",
 }
-GENERATE_BY_UNIT: dict[str, Any] = {"unit_id": 12345, "date": "2024-10-05"}
+GENERATE_BY_UNIT: dict[str, Any] = {"unit_id": 3318, "date": "2024-10-05"}
 GENERATED: dict[str, Any] = {
-    "code": "482913",
+    "code": "1234",
     "lockboxType": "Sentrilock",
     "instructions": (
         "Press the bottom of the Sentrilock keypad to wake it, enter the code and press Enter; "
@@ -66,7 +66,7 @@ EVENT: dict[str, Any] = {
     "id": EVENT_ID,
     "lockbox_id": LOCKBOX_ID,
     "event_type": "Install",
-    "unit_id": "12345",
+    "unit_id": "3318",
     "account_id": ACCOUNT_ID,
     "created_at": "2024-10-05T19:02:41.551820Z",
     "metadata": {"installer_id": "user_12345", "notes": "Installed on front door"},
@@ -76,7 +76,7 @@ EVENTS_BODY: dict[str, Any] = {
         {
             "lockbox_id": LOCKBOX_ID,
             "event_type": "Install",
-            "unit_id": 12345,
+            "unit_id": 3318,
             "metadata": {"installer_id": "user_12345", "notes": "Installed on front door"},
         }
     ]

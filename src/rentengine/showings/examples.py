@@ -8,7 +8,7 @@ from typing import Any
 
 from rentengine.showings.repository import SCHEDULED
 
-UNIT_ID = 12345
+UNIT_ID = 3318
 SHOWING_ID = 771204
 
 

@@ -8,7 +8,7 @@ CREATE_BODY: dict[str, Any] = {
     "account_id": EXAMPLE_ACCOUNT_ID,
     "status": "Available",
     "address": {
-        "street_number": "4512",
+        "street_number": "957",
         "street_name": "Avenue F",
         "city": "Austin",
         "state": "TX",
@@ -44,8 +44,8 @@ CREATE_BODY: dict[str, Any] = {
     "move_in_fees": [{"name": "Security deposit", "type": "fixed", "amount": 2795}],
     "pet_fees": [{"name": "Pet rent", "type": "fixed", "amount": 35}],
     "marketing_photos": [
-        {"path": "units/4512-avenue-f/front.jpg", "hidden": False},
-        {"path": "https://images.example.com/4512-avenue-f/kitchen.jpg", "hidden": False},
+        {"path": "units/957-avenue-f/front.jpg", "hidden": False},
+        {"path": "https://images.example.com/957-avenue-f/kitchen.jpg", "hidden": False},
     ],
     "marketing_description": "Bright Hyde Park bungalow with a remodeled kitchen, two living areas "
     "and a shaded, fenced yard. Walk to Avenue B Grocery and Shipe Park.",
@@ -69,16 +69,16 @@ CREATE_BODY: dict[str, Any] = {
     "extracted_from": "https://pms.example.com/listings/88231",
 }
 
-UPDATE_BODY: dict[str, Any] = {"id": 1042, "status": "On Hold", "target_rental_rate": 2695}
+UPDATE_BODY: dict[str, Any] = {"id": 3318, "status": "On Hold", "target_rental_rate": 2695}
 
 UNIT_EXAMPLE: dict[str, Any] = {
-    "id": 1042,
+    "id": 3318,
     "account_id": EXAMPLE_ACCOUNT_ID,
     "status": "Available",
     "address": {
         "id": 877,
-        "formatted_address": "4512 Avenue F, Austin, TX 78751",
-        "street_number": "4512",
+        "formatted_address": "957 Avenue F, Austin, TX 78751",
+        "street_number": "957",
         "street_name": "Avenue F",
         "unit": None,
         "city": "Austin",
@@ -121,14 +121,14 @@ UNIT_EXAMPLE: dict[str, Any] = {
     },
     "marketing_photos": [
         {
-            "path": "units/4512-avenue-f/front.jpg",
+            "path": "units/957-avenue-f/front.jpg",
             "hidden": False,
-            "original": "https://rentals.example.com/units/4512-avenue-f/front.jpg",
+            "original": "https://rentals.example.com/units/957-avenue-f/front.jpg",
         },
         {
-            "path": "https://images.example.com/4512-avenue-f/kitchen.jpg",
+            "path": "https://images.example.com/957-avenue-f/kitchen.jpg",
             "hidden": False,
-            "original": "https://images.example.com/4512-avenue-f/kitchen.jpg",
+            "original": "https://images.example.com/957-avenue-f/kitchen.jpg",
         },
     ],
     **{
