@@ -103,7 +103,7 @@ async def test_official_examples_verbatim(mock: httpx.AsyncClient) -> None:
 
 async def test_the_values_the_official_docs_publish(mock: httpx.AsyncClient) -> None:
     """Lockbox serial 1234567, code 1234, unit 3318 at street number 957: what the hosted mock answers."""
-    [lockbox] = [box for box in (await mock.get("/lockboxes", headers=TOKEN)).json()][:1]
+    lockbox = (await mock.get("/lockboxes", headers=TOKEN)).json()[0]
     assert lockbox["serial_number"] == "1234567"
     code = await mock.post(
         "/lockboxes/generate_code", json={"serial_number": "1234567", "date": "2024-10-05"}, headers=TOKEN

@@ -3,10 +3,12 @@ reference vector and forged, stale or unkeyed requests."""
 
 import asyncio
 import re
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -23,6 +25,8 @@ from tests.webhooks.receiver import Receiver, running_worker, wait_until
 
 __all__ = ["hooks", "hooks_api", "receiver"]
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+# The Django project's `urls.py`, as the README's Django section routes its view.
+DJANGO_URLS = ModuleType("readme_urls")
 README = Path(__file__).resolve().parents[2] / "clients" / "python" / "README.md"
 
 
@@ -134,6 +138,37 @@ def readme_block(heading: str) -> str:
 async def test_the_readme_fastapi_receiver_gets_a_real_delivery(
     hooks: Runtime, hooks_api: httpx.AsyncClient
 ) -> None:
+    await readme_receiver_gets_a_real_delivery(hooks, hooks_api, "FastAPI", lambda names: names["app"])
+
+
+async def test_the_readme_django_receiver_gets_a_real_delivery(
+    hooks: Runtime, hooks_api: httpx.AsyncClient
+) -> None:
+    await readme_receiver_gets_a_real_delivery(hooks, hooks_api, "Django", django_app)
+
+
+def django_app(namespace: dict[str, Any]) -> Any:
+    """The README's Django view routed as its `urls.py` says, served by Django's own ASGI handler."""
+    from django.conf import settings
+    from django.core.asgi import get_asgi_application
+    from django.urls import clear_url_caches, path
+
+    if not settings.configured:
+        settings.configure(
+            ALLOWED_HOSTS=["127.0.0.1"], ROOT_URLCONF=DJANGO_URLS, SECRET_KEY=secrets.token_hex()
+        )
+    DJANGO_URLS.urlpatterns = [path("hooks/rentengine", namespace["rentengine_hook"])]  # type: ignore[attr-defined]
+    clear_url_caches()
+    return get_asgi_application()
+
+
+async def readme_receiver_gets_a_real_delivery(
+    hooks: Runtime,
+    hooks_api: httpx.AsyncClient,
+    heading: str,
+    app_of: Callable[[dict[str, Any]], Any],
+) -> None:
+    """Runs the README's receiver under uvicorn; our worker delivers a real change to it."""
     owner = await make_tenant(hooks)
     port = free_port()
     url = f"http://127.0.0.1:{port}/hooks/rentengine"
@@ -141,18 +176,18 @@ async def test_the_readme_fastapi_receiver_gets_a_real_delivery(
     subscription = await subscribe(hooks_api, owner.headers, body)
     handled: list[tuple[str, Any]] = []
     namespace: dict[str, Any] = {
+        "__name__": f"readme_{heading.lower()}",  # what the snippet's own module would be called
         "SIGNING_SECRET": subscription["signing_secret"],
         "API_KEY": "readme-key",
         "handle": lambda event_id, event: handled.append((event_id, event)),
     }
-    exec(readme_block("FastAPI"), namespace)
-    config = uvicorn.Config(
-        namespace["app"], host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
+    exec(readme_block(heading), namespace)
+    app = app_of(namespace)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     try:
-        await wait_until(started(server), "the FastAPI receiver listens")
+        await wait_until(started(server), f"the {heading} receiver listens")
         async with running_worker(hooks.settings, hooks.db):
             created = await hooks_api.post("/units", json=unit_body(owner.account_id), headers=owner.headers)
             assert created.status_code == 201, created.text
@@ -163,6 +198,7 @@ async def test_the_readme_fastapi_receiver_gets_a_real_delivery(
         server.should_exit = True
         await serving
     ((event_id, event),) = handled
-    assert event_id
+    deliveries = await hooks_api.get(f"/webhooks/{subscription['id']}/deliveries", headers=owner.headers)
+    assert [d["event_id"] for d in deliveries.json()] == [event_id]
     assert (event["type"], event["table"], event["record"]) == ("INSERT", "units", created.json())
     assert forged.status_code == 400
