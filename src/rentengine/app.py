@@ -11,10 +11,13 @@ from rentengine.api import API_PREFIX, create_api_app
 from rentengine.auth.dependencies import KeyUsageWriter
 from rentengine.middleware import BodyGuard, RateLimitHeaders, RepeatedQueryGuard, SecurityHeaders
 from rentengine.nulguard import NulGuard
+from rentengine.observability.metrics import NodeMetrics
+from rentengine.observability.middleware import RequestObservability
 from rentengine.portal.routes import PREFIX as PORTAL_PREFIX
 from rentengine.portal.routes import mount_portal
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
+from rentengine.units.fastlane import PATH as UNITS_PATH
 from rentengine.units.fastlane import UnitPages
 from rentengine.webhooks.delivery.metrics import WebhookMetrics
 from rentengine.webhooks.delivery.worker import DeliveryWorker
@@ -46,6 +49,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
     app = create_api_app(settings.public_base_url, lifespan=lifespan)
     app.state.runtime = app_runtime
     app.state.webhook_metrics = metrics
+    node_metrics = NodeMetrics(metrics.registry, app_runtime)
     mount_portal(app)
 
     @app.get("/healthz", include_in_schema=False)
@@ -54,6 +58,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
+        await node_metrics.refresh()
         return Response(metrics.render(), media_type=metrics.content_type)
 
     app.add_middleware(RepeatedQueryGuard, prefix=API_PREFIX)
@@ -66,6 +71,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
     app.add_middleware(KeyUsageWriter)
     # Outermost: its headers go on every response, the other middleware's refusals included.
     app.add_middleware(SecurityHeaders, public_base_url=settings.public_base_url)
+    # Around everything: the request id is bound and the time taken for every response.
+    app.add_middleware(RequestObservability, metrics=node_metrics, direct_routes=frozenset({UNITS_PATH}))
     return app
 
 

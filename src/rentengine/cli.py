@@ -121,7 +121,12 @@ def migrate() -> None:
     help="API processes sharing the port (one per core is the usual choice); each runs a delivery worker "
     "unless --no-worker.",
 )
-@click.option("--access-log/--no-access-log", default=True, show_default=True, help="A log line per request.")
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="A log line per request (JSON with RENTENGINE_LOG_FORMAT=json).",
+)
 def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, access_log: bool) -> None:
     """Run the API server (migrations are applied first)."""
     import os
@@ -129,6 +134,7 @@ def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, acces
     import uvicorn
 
     from rentengine.app import DELIVERY_WORKER_ENV
+    from rentengine.observability.logs import log_config
 
     settings = _settings()
     upgrade(settings.database_url)
@@ -154,7 +160,9 @@ def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, acces
         port=port,
         workers=workers,
         log_level="info",
-        access_log=access_log,
+        # The app writes the access log (with the request id, route and duration); uvicorn's is off.
+        log_config=log_config(settings.log_format, access_log),
+        access_log=False,
         # Forwarded client addresses and schemes are believed only from the configured proxies.
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies,

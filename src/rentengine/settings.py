@@ -4,7 +4,7 @@ import ipaddress
 import json
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(60.0, ge=5, le=3600)
     # How much of a receiver's answer the attempt log keeps.
     webhook_response_log_bytes: int = Field(2048, ge=0, le=65536)
+    # `serve`'s log lines on stderr: "text" for people (`make run`), "json" (one object per line, with
+    # the request id) for a cluster's log collector. See `rentengine.observability.logs`.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("rate_limit")
     @classmethod

@@ -220,11 +220,14 @@ class ApiRateLimiter(RateLimiter):
     def __init__(self, store: CounterStore, rate: str) -> None:
         super().__init__(store, rate)
         self._last_warning = -math.inf
+        # Failures since the process started (the metric `rentengine_rate_limit_storage_errors_total`).
+        self.storage_errors = 0
 
     async def hit(self, identity: str) -> WindowState:
         try:
             return await super().hit(identity)
         except Exception as exc:  # any store failure: availability over the limit
+            self.storage_errors += 1
             self._warn(exc)
             window = self.item.get_expiry()
             return WindowState(self.item.amount, self.item.amount, window, allowed=True)
