@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from rentengine.api import API_PREFIX, create_api_app
 from rentengine.auth.dependencies import KeyUsageWriter
+from rentengine.health import Readiness
 from rentengine.middleware import BodyGuard, RateLimitHeaders, RepeatedQueryGuard, SecurityHeaders
 from rentengine.nulguard import NulGuard
 from rentengine.observability.metrics import NodeMetrics
@@ -32,6 +33,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
     owned = runtime is None
     app_runtime = runtime or Runtime.build(settings)
     metrics = WebhookMetrics()
+    readiness = Readiness(app_runtime)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -39,7 +41,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
         if delivery_worker is not None:
             await delivery_worker.start()
         try:
-            yield
+            with readiness.draining_on_stop_signals():
+                yield
         finally:
             if delivery_worker is not None:
                 await delivery_worker.stop()
@@ -55,6 +58,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        """For load balancers: 503 while a dependency fails or the process drains (see `health`)."""
+        return await readiness.response()
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

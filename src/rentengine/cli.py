@@ -128,12 +128,13 @@ def migrate() -> None:
     help="A log line per request (JSON with RENTENGINE_LOG_FORMAT=json).",
 )
 def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, access_log: bool) -> None:
-    """Run the API server (migrations are applied first)."""
+    """Run the API server (migrations are applied first); SIGTERM drains it and exits 0."""
     import os
 
     import uvicorn
 
     from rentengine.app import DELIVERY_WORKER_ENV
+    from rentengine.lifecycle import run_server
     from rentengine.observability.logs import log_config
 
     settings = _settings()
@@ -153,7 +154,7 @@ def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, acces
             "RENTENGINE_RATE_LIMIT_STORAGE=redis://… to use Redis)",
             err=True,
         )
-    uvicorn.run(
+    config = uvicorn.Config(
         "rentengine.app:serve_app",
         factory=True,
         host=host,
@@ -167,9 +168,12 @@ def serve(host: str, port: int, demo: bool, no_worker: bool, workers: int, acces
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        # After SIGTERM, requests in flight get this long to finish (see `rentengine.lifecycle`).
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         # A process busy importing the app on a loaded machine is not a hung one.
         timeout_worker_healthcheck=STARTUP_SECONDS,
     )
+    run_server(config)
 
 
 @main.command()

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # comma-separated or a JSON list.
     trusted_proxies: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = 1024 * 1024
+    # After SIGTERM, how long `serve` lets in-flight requests finish before it cancels them.
+    shutdown_grace_seconds: int = Field(30, ge=0, le=3600)
     database_pool_size: int = 10
     # Thresholds (unit_count strictly above) for the paid-feed requirements of a multifamily property.
     paid_feed_thresholds: dict[str, int] = {"Zillow": 24, "Apartments.com": 4}
