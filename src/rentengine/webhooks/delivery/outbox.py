@@ -20,6 +20,7 @@ from rentengine.changes.types import Actor, Change
 from rentengine.db.session import WAKE_DELIVERY_WORKER
 from rentengine.kit.clock import utc_now
 from rentengine.kit.ids import new_uuid
+from rentengine.observability.requestid import current_request_id
 from rentengine.webhooks.delivery.payload import payload_of
 from rentengine.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
@@ -69,6 +70,8 @@ def delivery_rows(
 ) -> list[dict[str, Any]]:
     """One row per (change, listening subscription); every subscription shares the change's event id."""
     start = utc_now()
+    # The request that made the changes, sent to receivers as X-Request-Id (None outside a request).
+    request_id = current_request_id()
     rows: list[dict[str, Any]] = []
     for index, change in enumerate(changes):
         # One microsecond apart, so that the commit order of a bulk write is also the send order.
@@ -90,6 +93,7 @@ def delivery_rows(
                 "attempt_count": 0,
                 "next_attempt_at": now,
                 "is_test": False,
+                "request_id": request_id,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -105,13 +109,13 @@ _INSERT_AND_NOTIFY = text(
     """
     WITH inserted AS (
         INSERT INTO webhook_deliveries (id, webhook_id, account_id, event_id, "table", type, payload,
-            status, attempt_count, next_attempt_at, is_test, created_at, updated_at)
+            status, attempt_count, next_attempt_at, is_test, request_id, created_at, updated_at)
         SELECT d.id, d.webhook_id, d.account_id, d.event_id, d.tbl, d.type, d.payload,
-            :status, 0, d.at, false, d.at, d.at
+            :status, 0, d.at, false, d.request_id, d.at, d.at
         FROM unnest(CAST(:ids AS uuid[]), CAST(:webhook_ids AS uuid[]), CAST(:account_ids AS uuid[]),
             CAST(:event_ids AS text[]), CAST(:tables AS text[]), CAST(:types AS text[]),
-            CAST(:payloads AS text[]), CAST(:ats AS timestamptz[]))
-            AS d(id, webhook_id, account_id, event_id, tbl, type, payload, at)
+            CAST(:payloads AS text[]), CAST(:ats AS timestamptz[]), CAST(:request_ids AS text[]))
+            AS d(id, webhook_id, account_id, event_id, tbl, type, payload, at, request_id)
         RETURNING 1
     )
     SELECT pg_notify(:channel, '')
@@ -131,6 +135,7 @@ async def _insert_and_notify_postgres(session: AsyncSession, rows: list[dict[str
             "types": [r["type"] for r in rows],
             "payloads": [r["payload"] for r in rows],
             "ats": [r["created_at"] for r in rows],
+            "request_ids": [r.get("request_id") for r in rows],
             "status": DeliveryStatus.pending.value,
             "channel": NOTIFY_CHANNEL,
         },
@@ -145,6 +150,11 @@ async def enqueue_deliveries(session: AsyncSession, _actor: Actor, changes: Sequ
     rows = delivery_rows(changes, subscriptions)
     if not rows:
         return
+    await insert_deliveries(session, rows)
+
+
+async def insert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Writes `delivery_rows` in the caller's transaction; workers are woken once it commits."""
     session.info[WAKE_DELIVERY_WORKER] = True
     if session.get_bind().dialect.name == "postgresql":
         await _insert_and_notify_postgres(session, rows)

@@ -22,9 +22,12 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
+    literal_column,
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +39,7 @@ from rentengine.errors import Conflict, NotFound, detail
 from rentengine.kit.clock import utc_now
 from rentengine.kit.encryption import Keyring, SealError
 from rentengine.kit.ids import new_uuid
+from rentengine.observability.requestid import current_request_id
 from rentengine.webhooks import repository
 from rentengine.webhooks import service as subscriptions
 from rentengine.webhooks.delivery.outbox import NOTIFY_CHANNEL, new_event_id
@@ -88,34 +92,95 @@ class Job:
     is_test: bool
     lease_expires_at: datetime
     target: Target
+    # Sent as X-Request-Id: the request that made the change (None when none did).
+    request_id: str | None = None
 
 
-def _due(now: datetime, limit: int, postgres: bool, status: str) -> Select[uuid.UUID]:
-    """The oldest due deliveries of one status, in the order of the (status, next_attempt_at) index.
+# At most this many due deliveries of one subscription per claim: a subscription with a large
+# backlog (a failing receiver) cannot fill a claim and hold back the others.
+PER_SUBSCRIPTION = 64
+# PostgreSQL: claims are taken one at a time (a transaction-level advisory lock), as SQLite's write
+# lock does, so that a worker claiming while another does sees that one's leases instead of
+# skipping its locked rows and coming back with less than is due.
+CLAIM_LOCK_KEY = 0x7265_6E74_686F_6F6B  # "renthook"
+# Written out, not bound: the planner can then match them to an index on the open deliveries only.
+_OPEN: list[ColumnElement[str]] = [literal_column(f"'{status}'") for status in OPEN_STATUSES]
 
-    One status at a time: with both in one `IN`, the database reads and sorts every due row (the
-    whole backlog) to find the oldest `limit`; with one, it reads `limit` rows of the index.
-    """
-    c = DELIVERIES.c  # Core columns: an ORM entity here would send the claim through the ORM
-    due = (
-        select(c.id)
+
+def _due(now: datetime, status: str) -> Select[uuid.UUID]:
+    """One due delivery of one status, if any, read along the (status, next_attempt_at) index."""
+    c = DELIVERIES.c
+    lease_free = or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now)
+    return select(c.id).where(c.status == status, c.next_attempt_at <= now, lease_free).limit(1)
+
+
+def _oldest_due_of(
+    subscription: ColumnElement[uuid.UUID], now: datetime, k: int, postgres: bool
+) -> Select[Any]:
+    """The subscription's `k` oldest due deliveries not leased by a live worker (PostgreSQL: locked,
+    skipping rows another transaction holds, and re-checked on the newest row version)."""
+    d = DELIVERIES.alias("d")
+    oldest = (
+        select(d.c.id, d.c.webhook_id, d.c.next_attempt_at, d.c.created_at)
         .where(
-            c.status == status,
-            c.next_attempt_at <= now,
-            or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
+            d.c.webhook_id == subscription,
+            d.c.status.in_(_OPEN),
+            d.c.next_attempt_at <= now,
+            or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at <= now),
         )
-        .order_by(c.next_attempt_at, c.created_at)
+        .order_by(d.c.next_attempt_at, d.c.created_at, d.c.id)
+        .limit(k)
+    )
+    return oldest.with_for_update(skip_locked=True) if postgres else oldest
+
+
+def _fair_pick(
+    now: datetime, limit: int, per_subscription: int, skip: Sequence[uuid.UUID], postgres: bool
+) -> Select[Any]:
+    """The ids of up to `limit` due deliveries, round robin across subscriptions.
+
+    Per subscription, at most its `per_subscription` oldest due deliveries (one short index range
+    each, whatever another subscription's backlog); of those the claim takes every subscription's
+    first, then every second, and so on. Subscriptions in `skip` (the caller holds enough of
+    theirs already) are left out.
+    """
+    s = SUBSCRIPTIONS
+    subscriptions = select(s.c.id).where(s.c.id.not_in(list(skip))) if skip else select(s.c.id)
+    subs = subscriptions.subquery("subs")
+    if postgres:
+        due = _oldest_due_of(subs.c.id, now, per_subscription, postgres).lateral("due")
+        source = select(due).select_from(subs.join(due, true()))
+    else:  # no LATERAL: the same per-subscription range as a correlated IN
+        d = DELIVERIES.alias("due")
+        oldest = _oldest_due_of(subs.c.id, now, per_subscription, postgres)
+        ids = oldest.with_only_columns(oldest.selected_columns.id).correlate(subs)
+        source = select(d.c.id, d.c.webhook_id, d.c.next_attempt_at, d.c.created_at).select_from(
+            subs.join(d, d.c.id.in_(ids))
+        )
+    candidates = source.subquery("candidates")
+    order = (candidates.c.next_attempt_at, candidates.c.created_at, candidates.c.id)
+    rank = func.row_number().over(partition_by=candidates.c.webhook_id, order_by=order).label("rank")
+    ranked = select(candidates.c.id, *order[:2], rank).subquery("ranked")
+    return (
+        select(ranked.c.id)
+        .order_by(ranked.c.rank, ranked.c.next_attempt_at, ranked.c.created_at)
         .limit(limit)
     )
-    # SQLite serialises writers (the claim runs under BEGIN IMMEDIATE), so it needs no row locks.
-    return due.with_for_update(skip_locked=True) if postgres else due
 
 
 async def claim_due(
-    session: AsyncSession, owner: str, limit: int, lease_seconds: float, keyring: Keyring
+    session: AsyncSession,
+    owner: str,
+    limit: int,
+    lease_seconds: float,
+    keyring: Keyring,
+    *,
+    per_subscription: int = PER_SUBSCRIPTION,
+    skip: Sequence[uuid.UUID] = (),
 ) -> list[Job]:
-    """Leases up to `limit` due deliveries, one statement per open status (retries first); returns
-    those to send, oldest first, their subscriptions' secrets decrypted with `keyring`.
+    """Leases up to `limit` due deliveries in one statement, at most `per_subscription` of each
+    subscription, round robin across subscriptions (none of those in `skip`); returns those to send,
+    oldest first, their subscriptions' secrets decrypted with `keyring`.
 
     Deliveries whose subscription was deleted, or disabled (test sends excepted), are cancelled
     instead of being returned. Those of a subscription whose secrets do not decrypt (a key missing
@@ -124,23 +189,33 @@ async def claim_due(
     """
     now = utc_now()
     until = now + timedelta(seconds=lease_seconds)
-    postgres = session.get_bind().dialect.name == "postgresql"
     c = DELIVERIES.c
-    claimed: list[Any] = []
-    for status in (DeliveryStatus.retrying.value, DeliveryStatus.pending.value):
-        room = limit - len(claimed)
-        if room <= 0:
-            break
-        claim = (
-            update(DELIVERIES)
-            .where(c.id.in_(_due(now, room, postgres, status)))
-            .values(lease_owner=owner, lease_expires_at=until, updated_at=now)
-            .returning(c.id, c.webhook_id, c.event_id, c.payload, c.attempt_count, c.created_at, c.is_test)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
+    picked = _fair_pick(now, limit, per_subscription, skip, postgres)
+    # PostgreSQL: joined (UPDATE ... FROM), so each picked row is found by its key; an IN here
+    # may be planned as a scan of the whole table.
+    which = c.id == picked.subquery("picked").c.id if postgres else c.id.in_(picked)
+    claim = (
+        update(DELIVERIES)
+        .where(which)
+        .values(lease_owner=owner, lease_expires_at=until, updated_at=now)
+        .returning(
+            c.id, c.webhook_id, c.event_id, c.payload, c.attempt_count, c.created_at, c.is_test, c.request_id
         )
-        claimed += (await session.execute(claim)).all()
+    )
+    claimed: list[Any] = list((await session.execute(claim)).all())
     rows = sorted(claimed, key=lambda r: (r.created_at, r.id))
     if not rows:
         return []
+    return await _jobs(session, rows, now, until, keyring)
+
+
+async def _jobs(
+    session: AsyncSession, rows: Sequence[Any], now: datetime, until: datetime, keyring: Keyring
+) -> list[Job]:
+    """The claimed rows to send; those of deleted or disabled subscriptions are cancelled instead."""
     # The subscriptions: six columns, no ORM objects; secrets decrypted once each, when needed.
     subscriptions = {
         sub.id: sub for sub in await session.execute(_TARGETS, {"ids": list({r.webhook_id for r in rows})})
@@ -158,7 +233,19 @@ async def claim_due(
         target = targets[sub.id]
         if target is None:
             continue
-        jobs.append(Job(r.id, r.event_id, r.payload, r.attempt_count, r.created_at, r.is_test, until, target))
+        jobs.append(
+            Job(
+                r.id,
+                r.event_id,
+                r.payload,
+                r.attempt_count,
+                r.created_at,
+                r.is_test,
+                until,
+                target,
+                r.request_id,
+            )
+        )
     if dropped:
         await repository.cancel_open_deliveries(session, D.id.in_(dropped), now)
     return jobs
@@ -179,7 +266,7 @@ async def any_due(session: AsyncSession) -> bool:
     """Whether a claim would find work now: a cheap read before taking SQLite's write lock."""
     now = utc_now()
     for status in OPEN_STATUSES:
-        if (await session.scalar(_due(now, 1, False, status))) is not None:
+        if (await session.scalar(_due(now, status))) is not None:
             return True
     return False
 
@@ -259,9 +346,16 @@ async def record_outcomes(
         ids = DELIVERIES.c.id == any_(bindparam("ids", succeeded, ARRAY(Uuid()))) if postgres else None
         which = DELIVERIES.c.id.in_(succeeded) if ids is None else ids
         moved |= await _move(session, which, owner, now, "succeeded", None)
-    for (job, _), (status, next_at) in zip(outcomes, decided, strict=True):
-        if status != "succeeded":
-            moved |= await _move(session, DELIVERIES.c.id == job.id, owner, now, status, next_at)
+    others = [
+        (job.id, status, next_at)
+        for (job, _), (status, next_at) in zip(outcomes, decided, strict=True)
+        if status != "succeeded"
+    ]
+    if others and postgres:
+        moved |= await _move_each_postgres(session, others, owner, now)
+    else:  # SQLite runs in process: a statement each costs no round trip
+        for delivery_id, status, next_at in others:
+            moved |= await _move(session, DELIVERIES.c.id == delivery_id, owner, now, status, next_at)
     for job, result in outcomes:
         if job.id in moved and result.status_code == 410 and not job.is_test:
             await subscriptions.disable_gone(session, job.target.webhook_id, job.target.url)
@@ -335,6 +429,33 @@ async def _move(
         .returning(c.id)
     )
     return set((await session.scalars(stmt)).all())
+
+
+# PostgreSQL: retries and dead letters, each with its own status and next attempt, in one statement.
+_MOVE_EACH = text(
+    """
+    UPDATE webhook_deliveries AS d
+    SET status = o.status, attempt_count = d.attempt_count + 1, next_attempt_at = o.next_at,
+        lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), CAST(:next_ats AS timestamptz[]))
+        AS o(id, status, next_at)
+    WHERE d.id = o.id AND d.lease_owner = :owner AND d.status IN ('pending', 'retrying')
+    RETURNING d.id
+    """
+)
+
+
+async def _move_each_postgres(
+    session: AsyncSession,
+    outcomes: Sequence[tuple[uuid.UUID, str, datetime | None]],
+    owner: str,
+    now: datetime,
+) -> set[uuid.UUID]:
+    """`_move` for several deliveries, each to its own status, in one statement."""
+    ids, statuses, next_ats = zip(*outcomes, strict=True)
+    params = {"ids": list(ids), "statuses": list(statuses), "next_ats": list(next_ats)}
+    rows = await session.execute(_MOVE_EACH, {**params, "owner": owner, "now": now})
+    return {row.id for row in rows}
 
 
 async def wake_workers(session: AsyncSession) -> None:
@@ -450,12 +571,14 @@ async def open_test_delivery(
         lease_owner=owner,
         lease_expires_at=now + timedelta(seconds=lease),
         is_test=True,
+        request_id=current_request_id(),
         created_at=now,
         updated_at=now,
     )
     session.add(row)
     await session.flush()
-    return Job(row.id, row.event_id, payload, 0, now, True, now + timedelta(seconds=lease), target)
+    until = now + timedelta(seconds=lease)
+    return Job(row.id, row.event_id, payload, 0, now, True, until, target, row.request_id)
 
 
 async def delivery_record(session: AsyncSession, delivery_id: uuid.UUID) -> Record:

@@ -1,10 +1,14 @@
 """The delivery worker: claims due deliveries, sends them, records each outcome.
 
 It runs as an asyncio task inside `rentengine serve` or as `rentengine worker` processes (any
-number, on one database). Deliveries are claimed in batches of up to `capacity`, one statement per
-open status, and the next batch is claimed while three quarters of the last one are still to send,
-so that sends do not wait for claims. Sends pause while `MAX_UNRECORDED` outcomes wait to be
-written, which bounds what a crash leaves sent but unrecorded (sent again: at least once).
+number, on one database). Deliveries are claimed in one statement per claim, up to `capacity` in
+hand, round robin across subscriptions and at most `per_subscription` of each per claim; a
+subscription whose lane still holds half that many is left out of the claim, and the claim is made
+again when its lane runs low. So a subscription with a large backlog (a failing receiver) never
+fills the claims: another subscription's new deliveries are in the next claim, which is made as
+soon as they are committed. Sends pause while `MAX_UNRECORDED` attempts are started and their
+outcomes not yet written, which bounds what a crash leaves sent but unrecorded (sent again: at
+least once).
 
 Claimed deliveries go into one lane per subscription. A lane starts its sends in commit order and
 keeps a window of them in flight (on as many keep-alive connections): one at first, twice as many
@@ -37,7 +41,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from rentengine.db.session import Database, async_url
+from rentengine import retention
+from rentengine.db.session import Database, async_url, behind_transaction_pooler
 from rentengine.kit.clock import utc_now
 from rentengine.settings import Settings
 from rentengine.webhooks.delivery import service as deliveries
@@ -55,13 +60,18 @@ SQLITE_PEEK_SECONDS = 0.02
 CLAIM_BATCH = 1024
 # Sends of one subscription in flight at once, started in commit order.
 LANE_WINDOW = 16
+# Deliveries of one subscription per claim, at most: a lane refilled when half of them are left
+# keeps its window busy for the time a claim takes, and a backlog cannot crowd out the others.
+CLAIMS_PER_WINDOW = 8
 # Subscriptions whose last window is remembered (it is only a starting point).
 MAX_REMEMBERED_WINDOWS = 100_000
 # Outcomes written per transaction at most.
 RECORD_BATCH = 500
-# Sent deliveries whose outcome is not written yet, at most: sends pause beyond it. What a crash
-# leaves sent but unrecorded is sent again (at least once), so this bounds those duplicates.
-MAX_UNRECORDED = 1024
+# Attempts started whose outcome is not written yet (on the wire, or waiting for the recorder), at
+# most: sends pause beyond it. What a crash leaves sent but unrecorded is sent again (at least
+# once), so this bounds those duplicates; twice the default concurrency keeps every slot busy while
+# the recorder commits.
+MAX_UNRECORDED = 64
 RETENTION_EVERY_SECONDS = 3600.0
 # How long a stopping worker waits for the attempts already on the wire.
 STOP_GRACE_SECONDS = 30.0
@@ -109,15 +119,19 @@ class DeliveryWorker:
         # claim takes tens of milliseconds, which the sends in hand must outlast.
         self.capacity = max(CLAIM_BATCH, 4 * settings.webhook_concurrency)
         self.window = min(LANE_WINDOW, settings.webhook_concurrency)
+        self.per_subscription = CLAIMS_PER_WINDOW * self.window
         self._in_hand = 0
         # The ids in hand: a claim may return one again (its lease ran out while it waited in a
         # slow lane), and it must not be queued twice.
         self._held: set[uuid.UUID] = set()
-        # Sent, outcome not yet written; sends wait while MAX_UNRECORDED are.
+        # Started, outcome not yet written; sends wait while MAX_UNRECORDED are.
         self._recording = 0
         self._recorded = asyncio.Event()
         self._backlog = False  # the last claim filled the room it had: more may be due now
         self._lanes: dict[uuid.UUID, _Lane] = {}
+        # Subscriptions that may have more due than the last claim took (it reached their share, or
+        # left them out): a claim is made when their lane runs low.
+        self._refill: set[uuid.UUID] = set()
         # The window a subscription's lane had when it last emptied: the next one starts there.
         self._windows: dict[uuid.UUID, int] = {}
         # Claims a stopping worker never started; their leases are handed back.
@@ -203,19 +217,40 @@ class DeliveryWorker:
         if room <= 0:
             self._backlog = True
             return False
+        full = [lane.webhook_id for lane in self._lanes.values() if self._lane_is_full(lane)]
         try:
             async with self.db.transaction() as session:
                 jobs = await deliveries.claim_due(
-                    session, self.name, room, self.settings.webhook_lease_seconds, self.keyring
+                    session,
+                    self.name,
+                    room,
+                    self.settings.webhook_lease_seconds,
+                    self.keyring,
+                    per_subscription=self.per_subscription,
+                    skip=full,
                 )
         except Exception:
             # The database may be briefly unreachable; the next poll tries again.
             log.exception("webhook worker %s: claiming deliveries failed", self.name)
             return False
+        self._refill.update(full)
+        claimed: dict[uuid.UUID, int] = {}
         for job in jobs:
+            claimed[job.target.webhook_id] = claimed.get(job.target.webhook_id, 0) + 1
             self._enqueue(job, sender)
+        self._refill.update(webhook_id for webhook_id, n in claimed.items() if n >= self.per_subscription)
         self._backlog = len(jobs) == room
         return self._backlog
+
+    def _lane_is_full(self, lane: _Lane) -> bool:
+        """Holds half a claim's share or more still to send: left out of claims until it runs low."""
+        return 2 * len(lane.jobs) >= self.per_subscription
+
+    def _ran_low(self, lane: _Lane) -> None:
+        """A lane that may have more due has fallen below half its share: time for a claim."""
+        if lane.webhook_id in self._refill and not self._lane_is_full(lane):
+            self._refill.discard(lane.webhook_id)
+            self._wake.set()
 
     def _enqueue(self, job: Job, sender: Sender) -> None:
         if job.id in self._held:
@@ -248,13 +283,16 @@ class DeliveryWorker:
                     if not lane.jobs or self._stopping.is_set() or lane.senders > lane.window:
                         return
                     job = lane.jobs.popleft()
+                    self._ran_low(lane)
+                    self._recording += 1
                     result = await self._deliver(job, lane, sender)
                 self._held.discard(job.id)
                 if result is None:
+                    self._recording -= 1
+                    self._recorded.set()
                     self._done(1)
                     continue
                 self._outcomes.put_nowait((job, result))
-                self._recording += 1
                 self._done(1)
                 if result.succeeded:
                     lane.window = min(self.window, 2 * lane.window)
@@ -266,6 +304,7 @@ class DeliveryWorker:
                     self._done(len(lane.jobs))
                     self._held.difference_update(job.id for job in lane.jobs)
                     lane.jobs.clear()
+                    self._refill.discard(lane.webhook_id)
         finally:
             lane.senders -= 1
             if lane.senders == 0:
@@ -287,7 +326,9 @@ class DeliveryWorker:
         try:
             if not await self._still_ours(job, lane):
                 return None
-            return await sender.attempt(job.target, job.event_id, job.payload, test=job.is_test)
+            return await sender.attempt(
+                job.target, job.event_id, job.payload, test=job.is_test, request_id=job.request_id
+            )
         except Exception:
             # The lease renewal failed (e.g. the database went away): the lease runs out, it goes again.
             log.exception("webhook worker %s: delivery %s failed", self.name, job.id)
@@ -358,9 +399,21 @@ class DeliveryWorker:
             log.exception("webhook worker %s: handing back %d claims failed", self.name, len(self._unsent))
 
     async def _listen(self) -> None:
-        """PostgreSQL LISTEN on a connection of its own, reconnecting whenever it is lost."""
+        """PostgreSQL LISTEN on a connection of its own, reconnecting whenever it is lost.
+
+        The connection goes straight to the server (RENTENGINE_DATABASE_DIRECT_URL): a pooler in
+        transaction mode would hand the server connection that listens to other clients.
+        """
+        url = self.settings.database_direct_url or self.db.url
+        if behind_transaction_pooler(url):
+            log.warning(
+                "webhook worker %s: no LISTEN through a pooler; set RENTENGINE_DATABASE_DIRECT_URL, or "
+                "deliveries committed by other processes wait for the next poll",
+                self.name,
+            )
+            return
         engine = create_async_engine(
-            async_url(self.db.url),
+            async_url(url),
             poolclass=NullPool,
             connect_args={"server_settings": {"application_name": LISTEN_APPLICATION_NAME}},
         )
@@ -394,7 +447,7 @@ class DeliveryWorker:
     async def _retention(self) -> None:
         while not self._stopping.is_set():
             try:
-                await self.purge_expired()
+                await retention.purge_all(self.db, retention.Periods.of(self.settings), stop=self._stopping)
             except Exception:
                 log.exception("webhook worker %s: retention purge failed", self.name)
             with contextlib.suppress(TimeoutError):
