@@ -14,7 +14,14 @@ from tests.hooks import hooks, hooks_api, subscribe
 from tests.webhooks.receiver import Receiver, running_worker
 
 __all__ = ["hooks", "hooks_api"]
-HEADERS = ["X-API-Key", "webhook-id", "webhook-timestamp", "webhook-signature", "webhook-test"]
+HEADERS = [
+    "X-API-Key",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "webhook-test",
+    "X-Request-Id",
+]
 
 
 def _payload_validator(document: dict[str, Any], table: str) -> jsonschema_rs.Validator:

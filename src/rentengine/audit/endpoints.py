@@ -24,6 +24,7 @@ def entry_to_wire(entry: AuditEntry) -> dict[str, Any]:
         "action": entry.action,
         "request_method": entry.request_method,
         "request_path": entry.request_path,
+        "request_id": entry.request_id,
         "changes": entry.changes,
         "created_at": isoformat_z(entry.created_at),
     }

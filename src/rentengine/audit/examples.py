@@ -17,6 +17,7 @@ LIST_RESPONSE: list[dict[str, Any]] = [
         "id": 1041,
         **_COMMON,
         "action": "INSERT",
+        "request_id": "5f0c8a3e9b2d4c71a6e8f0b1c2d3e4f5",
         "changes": None,
         "created_at": "2023-01-15T12:00:00.000000Z",
     },
@@ -24,6 +25,7 @@ LIST_RESPONSE: list[dict[str, Any]] = [
         "id": 1187,
         **_COMMON,
         "action": "UPDATE",
+        "request_id": "lb-7c1e2f0a-20230201T091500Z",
         "changes": {
             "paid_feed_requirements": [["Zillow", "Apartments.com"], ["Apartments.com"]],
             "unit_count": [75, 20],

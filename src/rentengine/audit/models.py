@@ -23,6 +23,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(8))
     request_method: Mapped[str | None] = mapped_column(String(8))
     request_path: Mapped[str | None] = mapped_column(String(2048))
+    # The `X-Request-Id` of the request that made the change (see `rentengine.observability`).
+    request_id: Mapped[str | None] = mapped_column(String(128))
     changes: Mapped[dict[str, Any] | None] = mapped_column()
     created_at: Mapped[datetime] = created_at_column()
 

@@ -24,5 +24,9 @@ class AuditEntryOut(BaseModel):
     action: Literal["INSERT", "UPDATE", "DELETE"]
     request_method: str | None
     request_path: str | None
+    request_id: str | None = Field(
+        description="The `X-Request-Id` of the request that made the change (the caller's when it sent "
+        "a well-formed one, else the server's); null for changes made outside a request (CLI)."
+    )
     changes: dict[str, list[Any]] | None
     created_at: str

@@ -57,6 +57,7 @@ DELIVERY: dict[str, Any] = {
     "id": DELIVERY_ID,
     "webhook_id": WEBHOOK_ID,
     "event_id": "msg_5f0c7a1e9b2d4c6e8a0b1c2d3e4f5a6b",
+    "request_id": "8d2f4a6c0e1b4d3f9a7c5e3b1d0f2a4c",
     "table": "multifamily_properties",
     "type": "UPDATE",
     "status": "retrying",

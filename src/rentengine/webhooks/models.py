@@ -69,6 +69,8 @@ class WebhookDelivery(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     # Test sends are attempted once, synchronously, and never retried.
     is_test: Mapped[bool] = mapped_column(default=False)
+    # The `X-Request-Id` of the request whose change this is; sent as that header on every attempt.
+    request_id: Mapped[str | None] = mapped_column(String(128), default=None)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

@@ -27,6 +27,12 @@ _HEADERS = (
         "subscription's secret (Standard Webhooks); several are space-separated",
     ),
     ("webhook-test", False, "`true` on a test send (`POST /webhooks/{id}/test`) only"),
+    (
+        "X-Request-Id",
+        False,
+        "The id of the API request that made the change (the delivery's `request_id`), to match the "
+        "receiver's log with the server's; absent for changes made outside a request",
+    ),
 )
 DESCRIPTION = """A change of one row of `{table}`, POSTed to each enabled subscription that lists
 the table and the change's type, after the change's transaction commits. `record` is the row as

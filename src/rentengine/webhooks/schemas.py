@@ -103,6 +103,10 @@ class DeliveryOut(BaseModel):
     id: uuid.UUID
     webhook_id: uuid.UUID
     event_id: str = Field(description="The `webhook-id` header value, shared by every subscription.")
+    request_id: str | None = Field(
+        description="The `X-Request-Id` of the request that made the change, sent to the receiver as "
+        "`X-Request-Id` on every attempt; null for changes made outside a request (CLI)."
+    )
     table: WebhookTable
     type: EventType
     status: DeliveryStatusName

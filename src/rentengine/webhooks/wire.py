@@ -64,6 +64,7 @@ def delivery_to_wire(row: WebhookDelivery, attempts: Sequence[WebhookAttempt]) -
         "id": str(row.id),
         "webhook_id": str(row.webhook_id),
         "event_id": row.event_id,
+        "request_id": row.request_id,
         "table": row.table,
         "type": row.type,
         "status": row.status,

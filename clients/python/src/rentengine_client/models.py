@@ -39,6 +39,7 @@ class AuditEntryOut(TypedDict):
     action: Literal["INSERT", "UPDATE", "DELETE"]
     request_method: str | None
     request_path: str | None
+    request_id: str | None
     changes: dict[str, list[Any]] | None
     created_at: str
 
@@ -133,6 +134,7 @@ class DeliveryOut(TypedDict):
     id: str
     webhook_id: str
     event_id: str
+    request_id: str | None
     table: Literal[
         "units",
         "lockboxes",

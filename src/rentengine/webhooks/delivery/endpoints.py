@@ -45,6 +45,7 @@ TESTED: dict[str, Any] = {
     "id": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d",
     "webhook_id": DELIVERY["webhook_id"],
     "event_id": "msg_9e8d7c6b5a4f4e3d8c2b1a0f9e8d7c6b",
+    "request_id": "3b7e9f1d5c2a4e6b8d0f1a3c5e7b9d2f",
     "table": "lockboxes",
     "type": "INSERT",
     "status": "succeeded",

@@ -74,8 +74,14 @@ class Sender:
         finally:
             await client.aclose()
 
-    async def attempt(self, target: Target, event_id: str, payload: str, test: bool = False) -> AttemptResult:
-        """Checks the target again, then POSTs the payload once; never raises for the receiver's faults."""
+    async def attempt(
+        self, target: Target, event_id: str, payload: str, test: bool = False, request_id: str | None = None
+    ) -> AttemptResult:
+        """Checks the target again, then POSTs the payload once; never raises for the receiver's faults.
+
+        `request_id`, the request that made the change, is sent as `X-Request-Id` so that the receiver's
+        log can be matched with ours.
+        """
         check = await check_target(target.url, self.settings.webhook_allow_private_targets)
         attempted_at = utc_now()
         if not check.allowed:
@@ -86,6 +92,8 @@ class Sender:
         headers = delivery_headers(
             target.signing_secret, event_id, timestamp, payload, target.api_key, test=test
         )
+        if request_id:
+            headers["X-Request-Id"] = request_id
         started = time.monotonic()
         try:
             # One bound for the whole exchange: connecting, sending, and a slow-drip answer.

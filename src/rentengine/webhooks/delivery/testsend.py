@@ -61,7 +61,9 @@ async def send_test(
             keyring_of(settings),
         )
     async with Sender.open(settings) as sender:
-        result = await sender.attempt(job.target, job.event_id, job.payload, test=True)
+        result = await sender.attempt(
+            job.target, job.event_id, job.payload, test=True, request_id=job.request_id
+        )
     async with db.transaction() as session:
         status = await deliveries.record_outcome(session, job, result, owner, max_retries=0)
         wire = await deliveries.delivery_record(session, job.id)
