@@ -18,7 +18,7 @@ from sqlalchemy import make_url
 from rentengine.app import create_app
 from rentengine.runtime import Runtime
 from rentengine.settings import Settings
-from tests.databases import throwaway_database
+from tests.databases import direct_url, throwaway_database
 from tests.factories import Tenant, make_tenant
 
 # Fixtures shared by the browser tests of several packages (`chromium`).
@@ -58,7 +58,13 @@ def backend(database_url: str) -> str:
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"database_url": database_url, "secret_key": TEST_SECRET, "rate_limit": "off"}
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        # Through PgBouncer (`make test-pgbouncer`), what needs a session of its own goes around it.
+        "database_direct_url": direct_url(database_url),
+        "secret_key": TEST_SECRET,
+        "rate_limit": "off",
+    }
     values.update(overrides)
     return Settings(**values)
 

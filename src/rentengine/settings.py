@@ -6,7 +6,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -34,6 +34,9 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.development
     database_url: str = "sqlite:///./rentengine.db"
+    # PostgreSQL reached straight, not through a pooler: for what needs a session of its own (the
+    # delivery worker's LISTEN) when database_url leads to PgBouncer. Empty: database_url.
+    database_direct_url: str = ""
     secret_key: str = Field(default=DEVELOPMENT_SECRET_KEY, repr=False)
     # Encrypts stored webhook secrets: base64 of 32 bytes, comma-separated for a rotation (the first
     # encrypts). Empty: a key derived from secret_key, so changing that needs a re-encryption.
@@ -118,6 +121,21 @@ class Settings(BaseSettings):
         if backend == "sqlite" and url.database in (None, "", ":memory:"):
             # Every pooled connection would get its own empty in-memory database.
             raise ValueError("an in-memory SQLite database is not supported; give a file path")
+        return value
+
+    @field_validator("database_direct_url")
+    @classmethod
+    def _check_database_direct_url(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            return ""
+        value = cls._check_database_url(value)
+        if make_url(value).get_backend_name() != "postgresql":
+            raise ValueError("a direct URL is for PostgreSQL behind a pooler (use postgresql://…)")
+        if make_url(value).query.get("pgbouncer") is not None:
+            raise ValueError("the direct URL must lead to PostgreSQL itself, without ?pgbouncer=")
+        database_url = info.data.get("database_url")
+        if database_url is not None and make_url(database_url).get_backend_name() != "postgresql":
+            raise ValueError("set only with a PostgreSQL RENTENGINE_DATABASE_URL")
         return value
 
     @field_validator("data_encryption_key")

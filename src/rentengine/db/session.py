@@ -21,6 +21,15 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A pooled PostgreSQL connection unused for longer than this is checked before it is handed out.
 IDLE_PING_SECONDS = 10.0
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+# `?pgbouncer=true` on a PostgreSQL URL: a pooler in transaction mode (PgBouncer) stands between, so
+# two transactions of one connection may run on two server connections and nothing may stay prepared
+# on the server from one to the next.
+POOLER_PARAMETER = "pgbouncer"
+# asyncpg without its statement cache uses unnamed statements and sends each statement's text again
+# with every execution (Parse, Bind, Execute in one exchange), so no execution relies on a statement
+# an earlier exchange prepared. SQLAlchemy's own cache then keeps only result descriptions. The cost,
+# the server planning every statement anew, is why this is not the default on a direct connection.
+POOLER_CONNECT_ARGS = {"statement_cache_size": 0}
 
 
 def async_url(database_url: str) -> URL:
@@ -29,7 +38,16 @@ def async_url(database_url: str) -> URL:
     backend = url.get_backend_name()
     if backend not in ASYNC_DRIVERS:
         raise ValueError(f"unsupported database: {backend!r} (use sqlite:/// or postgresql://)")
-    return url.set(drivername=ASYNC_DRIVERS[backend])
+    behind_transaction_pooler(database_url)  # a malformed value is refused here, at the start
+    return url.set(drivername=ASYNC_DRIVERS[backend]).difference_update_query([POOLER_PARAMETER])
+
+
+def behind_transaction_pooler(database_url: str) -> bool:
+    """Whether the URL says it leads to a pooler in transaction mode (`?pgbouncer=true`)."""
+    value = make_url(database_url).query.get(POOLER_PARAMETER, "false")
+    if value not in ("true", "false"):
+        raise ValueError(f"{POOLER_PARAMETER}= in the database URL takes true or false, not {value!r}")
+    return value == "true"
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -58,7 +76,10 @@ def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_sqlite)
     else:
-        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        connect_args = POOLER_CONNECT_ARGS if behind_transaction_pooler(database_url) else {}
+        engine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, connect_args=dict(connect_args)
+        )
         ping_connections_idle_for(engine, IDLE_PING_SECONDS)
     guard_one_connection_per_task(engine)
     return engine

@@ -33,15 +33,20 @@ async def _run_async() -> None:
     engine = create_engine(config.attributes["database_url"], pool_size=1)
     try:
         async with engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                await connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
-                await connection.commit()
-            else:
+            if connection.dialect.name == "sqlite":
                 await connection.execution_options(**{WRITE_OPTION: True})
             # Begun here, the transaction is the caller's to Alembic, which then runs every migration
             # inside it. Left to Alembic, SQLite (no transactional DDL) would commit after each
             # migration, dropping the write lock, and a second process could start the same upgrade.
             async with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Held until this transaction ends, and taken in it before Alembic reads the
+                    # current revision: the next process reads it once this one has committed. Being
+                    # transaction-scoped, it also holds through a pooler in transaction mode, where a
+                    # session-level lock would stay on a server connection other clients then use.
+                    await connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+                    )
                 await connection.run_sync(_run)
     finally:
         await engine.dispose()
