@@ -1,0 +1,176 @@
+"""`rentengine serve` stopped by SIGTERM, as an orchestrator stops a node: requests in flight
+finish with their 2xx, new connections are refused at once, and the command exits 0; a request
+that outlasts RENTENGINE_SHUTDOWN_GRACE_SECONDS is cut and the command still exits 0 in time.
+
+The requests in flight are real and slow for an honest reason: their bodies arrive slowly, as from
+a client on a poor link. Their headers are sent before the signal, the rest of the body after it.
+"""
+
+import asyncio
+import signal
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+
+from rentengine.properties.models import MultifamilyProperty
+from rentengine.runtime import Runtime
+from tests.conftest import make_settings
+from tests.databases import throwaway_database
+from tests.factories import Tenant, make_tenant, property_body
+from tests.servers import start_serve, user_environment, wait_until_up
+
+# Requests in flight when the signal arrives.
+IN_FLIGHT = 4
+# Long enough for the server to have read the request line and headers sent before the signal.
+HEADERS_READ_SECONDS = 1.0
+# How slowly the rest of each body arrives after the signal: this many pieces, this far apart.
+BODY_PIECES, PIECE_SECONDS = 5, 0.3
+
+
+@dataclass
+class Node:
+    database_url: str
+    runtime: Runtime
+    tenant: Tenant
+
+
+@pytest.fixture(scope="module")
+async def node(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Node]:
+    async with throwaway_database(backend, tmp_path_factory.mktemp("lifecycle")) as url:
+        runtime = Runtime.build(make_settings(url))
+        try:
+            yield Node(url, runtime, await make_tenant(runtime))
+        finally:
+            await runtime.close()
+
+
+@dataclass
+class SlowCreate:
+    """A property create whose body is sent in pieces over a raw connection."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    body: bytes
+    sent: int = 0
+
+    @classmethod
+    async def start(cls, port: int, tenant: Tenant, name: str) -> "SlowCreate":
+        body = orjson.dumps(property_body(tenant.account_id, community_name=name))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = (
+            "POST /api/public/v1/multifamily_properties HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {tenant.token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        request = cls(reader, writer, body)
+        writer.write(head.encode())
+        await request.send(1)  # the server now holds a request whose body is on its way
+        return request
+
+    async def send(self, count: int) -> None:
+        self.writer.write(self.body[self.sent : self.sent + count])
+        self.sent += count
+        await self.writer.drain()
+
+    async def finish_slowly(self) -> tuple[int, bytes, bytes]:
+        """Sends the rest in BODY_PIECES pieces; returns the status, headers and body of the answer."""
+        piece = -(-(len(self.body) - self.sent) // BODY_PIECES)
+        while self.sent < len(self.body):
+            await asyncio.sleep(PIECE_SECONDS)
+            await self.send(piece)
+        answer = await asyncio.wait_for(self.reader.read(), 30)  # the server closes after answering
+        self.writer.close()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        return int(head.split(b" ", 2)[1]), head.lower(), body
+
+
+async def refused(port: int, within: float) -> float:
+    """Seconds until a new connection to `port` is refused; fails after `within` seconds."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except ConnectionRefusedError:
+            return time.monotonic() - started
+        writer.close()
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"new connections were still accepted {within} s after SIGTERM")
+
+
+async def serve(node: Node, tmp_path: Path, grace: int, *options: str) -> tuple[subprocess.Popen[bytes], int]:
+    env = user_environment(
+        node.database_url, RENTENGINE_RATE_LIMIT="off", RENTENGINE_SHUTDOWN_GRACE_SECONDS=str(grace)
+    )
+    log = tmp_path / "serve.log"
+    process, base = start_serve(env, log, "--no-worker", *options)
+    await asyncio.to_thread(wait_until_up, process, base, log)
+    return process, int(base.rsplit(":", 1)[1])
+
+
+async def exit_status(process: subprocess.Popen[bytes], within: float) -> tuple[int, float]:
+    started = time.monotonic()
+    returncode = await asyncio.to_thread(process.wait, within)
+    return returncode, time.monotonic() - started
+
+
+async def properties_named(runtime: Runtime, prefix: str) -> int:
+    async with runtime.db.transaction(writes=False) as session:
+        named = MultifamilyProperty.community_name.startswith(prefix)
+        return int(await session.scalar(select(func.count()).where(named)) or 0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits_0(
+    node: Node, tmp_path: Path, workers: int
+) -> None:
+    process, port = await serve(node, tmp_path, 30, "--workers", str(workers))
+    try:
+        prefix = f"Drained {workers} "
+        slow = [await SlowCreate.start(port, node.tenant, f"{prefix}{n}") for n in range(IN_FLIGHT)]
+        await asyncio.sleep(HEADERS_READ_SECONDS)
+        process.send_signal(signal.SIGTERM)
+        await refused(port, within=10)
+        answers = await asyncio.gather(*(request.finish_slowly() for request in slow))
+        returncode, _ = await exit_status(process, within=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    log = (tmp_path / "serve.log").read_text()
+    assert returncode == 0, log
+    for status, head, body in answers:
+        assert status == 200, body
+        assert b"connection: close" in head  # the server said it would take no more on it
+        assert orjson.loads(body)[0]["community_name"].startswith(prefix)
+    assert await properties_named(node.runtime, prefix) == IN_FLIGHT
+    assert "SIGTERM received: draining, /readyz answers 503" in log
+
+
+async def test_a_request_that_outlasts_the_grace_period_is_cut_and_serve_still_exits_0(
+    node: Node, tmp_path: Path
+) -> None:
+    grace = 2
+    process, port = await serve(node, tmp_path, grace)
+    try:
+        stuck = await SlowCreate.start(port, node.tenant, "Never finished")
+        await asyncio.sleep(HEADERS_READ_SECONDS)
+        process.send_signal(signal.SIGTERM)
+        returncode, took = await exit_status(process, within=60)
+        answer = await asyncio.wait_for(stuck.reader.read(), 10)  # the body never came: no answer
+        stuck.writer.close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    log = (tmp_path / "serve.log").read_text()
+    assert returncode == 0, log
+    assert grace <= took < grace + 10, log
+    assert not answer.startswith(b"HTTP/1.1 2")
+    assert "timeout graceful shutdown exceeded" in log
+    assert await properties_named(node.runtime, "Never finished") == 0
