@@ -1,6 +1,9 @@
-"""`rentengine serve` stopped by SIGTERM, as an orchestrator stops a node: requests in flight
-finish with their 2xx, new connections are refused at once, and the command exits 0; a request
-that outlasts RENTENGINE_SHUTDOWN_GRACE_SECONDS is cut and the command still exits 0 in time.
+"""`rentengine serve` and `rentengine worker` stopped by SIGTERM, as an orchestrator stops a node.
+
+serve: requests in flight finish with their 2xx, new connections are refused at once, and the
+command exits 0; a request that outlasts RENTENGINE_SHUTDOWN_GRACE_SECONDS is cut and the command
+still exits 0 in time. worker: the attempts on the wire to a slow receiver finish and are recorded,
+the deliveries it had claimed but not started are claimable again at once, and it exits 0.
 
 The requests in flight are real and slow for an honest reason: their bodies arrive slowly, as from
 a client on a poor link. Their headers are sent before the signal, the rest of the body after it.
@@ -14,16 +17,23 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 from sqlalchemy import func, select
 
+from rentengine.app import create_app
+from rentengine.kit.clock import utc_now
 from rentengine.properties.models import MultifamilyProperty
 from rentengine.runtime import Runtime
+from rentengine.webhooks.delivery.service import claim_due
+from rentengine.webhooks.models import WebhookDelivery
+from rentengine.webhooks.secrets import keyring_of
 from tests.conftest import make_settings
 from tests.databases import throwaway_database
 from tests.factories import Tenant, make_tenant, property_body
-from tests.servers import start_serve, user_environment, wait_until_up
+from tests.servers import RENTENGINE, start_serve, user_environment, wait_until_up
+from tests.webhooks.receiver import Receiver, Reply, running_receiver
 
 # Requests in flight when the signal arrives.
 IN_FLIGHT = 4
@@ -43,7 +53,7 @@ class Node:
 @pytest.fixture(scope="module")
 async def node(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Node]:
     async with throwaway_database(backend, tmp_path_factory.mktemp("lifecycle")) as url:
-        runtime = Runtime.build(make_settings(url))
+        runtime = Runtime.build(make_settings(url, webhook_allow_private_targets=True))
         try:
             yield Node(url, runtime, await make_tenant(runtime))
         finally:
@@ -174,3 +184,81 @@ async def test_a_request_that_outlasts_the_grace_period_is_cut_and_serve_still_e
     assert not answer.startswith(b"HTTP/1.1 2")
     assert "timeout graceful shutdown exceeded" in log
     assert await properties_named(node.runtime, "Never finished") == 0
+
+
+# Subscriptions (each a lane of its own, one send at a time to start with) and events for each.
+SUBSCRIPTIONS, EVENTS_EACH = 3, 4
+RECEIVER_DELAY_SECONDS = 2.0
+
+
+async def subscribed_events(node: Node, receiver: Receiver) -> dict[str, str]:
+    """Through the API: SUBSCRIPTIONS subscriptions, then EVENTS_EACH property creates (each sent to
+    every subscription); returns each subscription's receiver path by its id."""
+    paths: dict[str, str] = {}
+    tenant, account = node.tenant, str(node.tenant.account_id)
+    transport = httpx.ASGITransport(app=create_app(node.runtime.settings, node.runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver/api/public/v1") as api:
+        for n in range(SUBSCRIPTIONS):
+            url = receiver.url(f"/hooks/{n}")
+            body = {
+                "account_id": account,
+                "url": url,
+                "tables": ["multifamily_properties"],
+                "event_types": ["INSERT"],
+            }
+            response = await api.post("/webhooks", json=body, headers=tenant.headers)
+            assert response.status_code == 201, response.text
+            paths[response.json()["id"]] = f"/hooks/{n}"
+        for n in range(EVENTS_EACH):
+            created = property_body(tenant.account_id, community_name=f"Delivered {n}")
+            response = await api.post("/multifamily_properties", json=created, headers=tenant.headers)
+            assert response.status_code == 200, response.text
+    return paths
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen([str(RENTENGINE), "worker"], env=env, stdout=out, stderr=out)
+
+
+async def deliveries_of(runtime: Runtime) -> list[WebhookDelivery]:
+    async with runtime.db.transaction(writes=False) as session:
+        return list((await session.scalars(select(WebhookDelivery))).all())
+
+
+async def test_sigterm_lets_the_worker_finish_attempts_on_the_wire_and_hand_back_the_rest(
+    node: Node, tmp_path: Path
+) -> None:
+    env = user_environment(node.database_url, RENTENGINE_WEBHOOK_ALLOW_PRIVATE_TARGETS="true")
+    log = tmp_path / "worker.log"
+    async with running_receiver() as receiver:
+        receiver.default = Reply(delay=RECEIVER_DELAY_SECONDS)
+        paths = await subscribed_events(node, receiver)
+        process = start_worker(env, log)
+        try:
+            on_the_wire = await receiver.wait_for(SUBSCRIPTIONS, within=60)  # one per lane, unanswered
+            process.send_signal(signal.SIGTERM)
+            returncode, _ = await exit_status(process, within=60)  # the receiver answers meanwhile
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    output = log.read_text()
+    assert returncode == 0, output
+    assert output.rstrip().endswith("stopped"), output
+
+    rows = await deliveries_of(node.runtime)
+    assert len(rows) == SUBSCRIPTIONS * EVENTS_EACH
+    succeeded = {(paths[str(row.webhook_id)], row.event_id) for row in rows if row.status == "succeeded"}
+    # Every request that reached the receiver was answered and recorded: none is left to run out.
+    assert succeeded == {(request.path, request.headers["webhook-id"]) for request in receiver.requests}
+    assert len(succeeded) >= len(on_the_wire) == SUBSCRIPTIONS
+    handed_back = [row for row in rows if row.status != "succeeded"]
+    assert handed_back  # claimed in the same batches, still waiting in their lanes at the signal
+    assert {row.status for row in handed_back} == {"pending"}
+    assert all(row.lease_owner is None for row in handed_back)
+    async with node.runtime.db.transaction() as session:
+        keyring = keyring_of(node.runtime.settings)
+        claimed = await claim_due(session, "the next worker", 100, 60, keyring)
+    assert {job.id for job in claimed} == {row.id for row in handed_back}  # at once, no lease to wait for
+    assert all(row.lease_expires_at is None or row.lease_expires_at <= utc_now() for row in handed_back)
