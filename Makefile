@@ -85,6 +85,13 @@ bench-webhooks: setup postgres
 	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.webhook_faults
 	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.webhook_delivery
 
+# A healthy subscription's commit-to-receipt p99 while another tenant's failing subscription has a
+# backlog of 100,000 deliveries, against the same p99 without it; both backends.
+# FAIRNESS_ARGS passes options on, e.g. make bench-fairness FAIRNESS_ARGS="--backends postgresql".
+.PHONY: bench-fairness
+bench-fairness: setup postgres
+	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.webhook_fairness $(FAIRNESS_ARGS)
+
 # The reports against the units page on both backends: 100,000 units, 1,000,000 prospects and about
 # as many leasing events over two years in one account (bulk-loaded), ~10 min. Rate limiter on.
 # REPORTS_ARGS passes options on, e.g. make bench-reports REPORTS_ARGS="--units 10000 --prospects 100000".

@@ -2,11 +2,12 @@
 
 Every POST outside `/_bench/` is a delivery: its path, `webhook-id` and arrival time (wall clock,
 so it compares with timestamps written by other processes) are recorded, the signature is checked
-once secrets are configured, and a configurable fraction of requests is failed at random (seeded) with 500
-or 503 and an optional `Retry-After`. The `/_bench/` endpoints configure the receiver and read what
-it recorded:
+once secrets are configured, and a configurable fraction of requests is failed at random (seeded)
+with 500 or 503 and an optional `Retry-After`; every request to a path listed as failing is
+answered 500. The `/_bench/` endpoints configure the receiver and read what it recorded:
 
-    POST /_bench/config   {"secrets": {path: whsec_…}, "fail_rate", "seed", "retry_after"} (any subset)
+    POST /_bench/config   {"secrets": {path: whsec_…}, "fail_rate", "seed", "retry_after",
+                           "failing_paths": [path, …]} (any subset)
     POST /_bench/reset    forget every recorded request
     GET  /_bench/stats    counters
     GET  /_bench/records  [[path, webhook_id, status, arrival_unix_seconds], ...] in arrival order
@@ -41,6 +42,8 @@ class ReceiverState:
     retry_after: str | None = None
     # Once any secret is configured, a request to a path without one fails verification.
     verifiers: dict[str, Webhook] = field(default_factory=dict)
+    # Every request to these paths is answered 500 (a subscription whose receiver is broken).
+    failing_paths: set[str] = field(default_factory=set)
     rng: random.Random = field(default_factory=random.Random)
     # (path, webhook-id, status, arrival time); a list keeps appends cheap on the hot path.
     records: list[tuple[str, str, int, float]] = field(default_factory=list)
@@ -56,6 +59,8 @@ class ReceiverState:
         if "retry_after" in config:
             value = config["retry_after"]
             self.retry_after = None if value is None else str(value)
+        if "failing_paths" in config:
+            self.failing_paths = set(config["failing_paths"])
         if "seed" in config:
             self.seed = int(config["seed"])
             self.rng = random.Random(self.seed)
@@ -89,7 +94,9 @@ class ReceiverState:
             self.bad_signatures += 1
             return 401
         status = 200
-        if self.fail_rate and self.rng.random() < self.fail_rate:
+        if path in self.failing_paths:
+            status = 500
+        elif self.fail_rate and self.rng.random() < self.fail_rate:
             status = self.rng.choice(FAILURE_STATUSES)
         self.records.append((path, webhook_id, status, time.time()))
         if status == 200:
