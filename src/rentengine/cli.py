@@ -109,6 +109,36 @@ def migrate() -> None:
 
 
 @main.command()
+def purge() -> None:
+    """Delete rows past their retention period once (the webhook worker also does this hourly).
+
+    Prints {"deleted": {table: rows}, "kept_for_good": [tables]}. Lockbox events and audit entries
+    are kept for good unless RENTENGINE_LOCKBOX_EVENT_RETENTION_DAYS or RENTENGINE_AUDIT_RETENTION_DAYS
+    is set; finished webhook deliveries go after RENTENGINE_WEBHOOK_RETENTION_DAYS. Runs in short
+    batches beside a live server.
+    """
+    from rentengine.retention import Periods, purge_all
+
+    settings = _settings()
+    periods = Periods.of(settings)
+
+    async def run() -> dict[str, int]:
+        db = Database(settings.database_url, pool_size=1)
+        try:
+            return (await purge_all(db, periods)).deleted
+        finally:
+            await db.dispose()
+
+    with _clear_errors():
+        upgrade(settings.database_url)
+        deleted = asyncio.run(run())
+    kept = [table for table in ("lockbox_events", "audit_entries") if table not in deleted]
+    for table in kept:
+        click.echo(f"{table}: kept for good (no retention period set)", err=True)
+    click.echo(dumps({"deleted": deleted, "kept_for_good": kept}).decode())
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="On an empty database, create a demo account, user, key and data.")

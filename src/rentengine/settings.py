@@ -15,6 +15,8 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
 # A secret key with fewer different characters than this is a placeholder, not a random key.
 SECRET_KEY_MIN_DISTINCT = 10
 RATE_LIMIT_OFF = frozenset({"off", "none", "0", "false"})
+# A retention period of these keeps rows for good.
+RETENTION_OFF = frozenset({"", "off", "none", "forever"})
 # One `limits` rate: "30/5seconds", "30 per 5 seconds", "100/minute". `limits` itself silently accepts
 # "0/second" (refuse everything), "1/0seconds" (read as 1 second) and ";"-separated lists (keeps the
 # first), so the shape is checked here first.
@@ -70,6 +72,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(15.0, gt=0, le=300)
     webhook_max_retries: int = Field(10, ge=0, le=50)
     webhook_retention_days: int = Field(30, ge=1, le=3650)
+    # Days audit entries and lockbox events are kept (`rentengine purge`, and the worker hourly).
+    # Unset (the default) or "off": kept for good, as they are the customer's records.
+    audit_retention_days: int | None = Field(None, ge=1, le=36500)
+    lockbox_event_retention_days: int | None = Field(None, ge=1, le=36500)
     # Deliveries in flight at once per worker process.
     webhook_concurrency: int = Field(32, ge=1, le=1000)
     # Loopback and private targets are refused unless allowed (development and tests).
@@ -81,6 +87,13 @@ class Settings(BaseSettings):
     # `serve`'s log lines on stderr: "text" for people (`make run`), "json" (one object per line, with
     # the request id) for a cluster's log collector. See `rentengine.observability.logs`.
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator("audit_retention_days", "lockbox_event_retention_days", mode="before")
+    @classmethod
+    def _keep_for_good(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in RETENTION_OFF:
+            return None
+        return value
 
     @field_validator("rate_limit")
     @classmethod

@@ -56,6 +56,8 @@ class LockboxEvent(Base):
         Index("ix_lockbox_events_lockbox_id_created_at_id", "lockbox_id", "created_at", "id"),
         Index("ix_lockbox_events_unit_id_created_at", "unit_id", "created_at"),
         Index("ix_lockbox_events_account_id_event_type_created_at", "account_id", "event_type", "created_at"),
+        # The retention purge's oldest-first walk over every account (`rentengine.retention`).
+        Index("ix_lockbox_events_created_at_id", "created_at", "id"),
     )
 
 
@@ -63,3 +65,7 @@ class LockboxEventCounter(CounterColumns, Base):
     """Per account, the position and creation time of its latest event (`rentengine.db.positions`)."""
 
     __tablename__ = "lockbox_event_counters"
+
+    # Retention (`rentengine.retention`) has purged every position up to this one, except events it
+    # spared because they still install their lockbox; every position after it is still there.
+    purged_through_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")

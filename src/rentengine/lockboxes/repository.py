@@ -2,11 +2,12 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from rentengine.db.pagination import page_by_position, page_of
-from rentengine.lockboxes.models import Lockbox, LockboxEvent
+from rentengine.db.pagination import page_of
+from rentengine.lockboxes.models import Lockbox, LockboxEvent, LockboxEventCounter
 from rentengine.lockboxes.schemas import MAX_UNIT_ID, LockboxEventQuery, LockboxQuery
 from rentengine.units.models import Unit
 
@@ -84,16 +85,50 @@ def _one_account_by_position(account_id: uuid.UUID, query: LockboxEventQuery) ->
 
     Positions follow (created_at, id), so the events of a date range are a range of positions,
     bounded by the last position before each date (one index probe each, in the same statement and
-    so the same snapshot as the page).
+    so the same snapshot as the page). Past the account's `purged_through_seq` positions have no
+    gaps and the page is an index range; up to it, only the few events retention spared are left
+    (`rentengine.retention.lockbox_events`), which come first and are paged by OFFSET.
     """
-    stmt = select(LockboxEvent).where(LockboxEvent.account_id == account_id)
-    before: ColumnElement[int] | int = 0
+    low: ColumnElement[int] | int = 0
     if query.created_at_from is not None:
-        before = func.coalesce(_last_position_before(account_id, query.created_at_from), 0)
+        low = func.coalesce(_last_position_before(account_id, query.created_at_from), 0)
+    in_range = [LockboxEvent.account_id == account_id, LockboxEvent.account_seq > low]
     if query.created_at_to is not None:
         # No event before `created_at_to` makes the bound NULL, and the page rightly empty.
-        stmt = stmt.where(LockboxEvent.account_seq <= _last_position_before(account_id, query.created_at_to))
-    return page_by_position(stmt, LockboxEvent.account_seq, before, query)
+        in_range.append(LockboxEvent.account_seq <= _last_position_before(account_id, query.created_at_to))
+    purged = func.coalesce(
+        select(LockboxEventCounter.purged_through_seq)
+        .where(LockboxEventCounter.account_id == account_id)
+        .scalar_subquery(),
+        0,
+    )
+    spared_before = (
+        select(func.count()).where(*in_range, LockboxEvent.account_seq <= purged).scalar_subquery()
+    )
+    spared = (
+        select(LockboxEvent)
+        .where(*in_range, LockboxEvent.account_seq <= purged)
+        .order_by(LockboxEvent.account_seq)
+        .offset(query.offset)
+        .limit(query.limit)
+        .subquery()
+    )
+    start = _greater(purged, low) + _greater(query.offset - spared_before, 0)
+    gapless = (
+        select(LockboxEvent)
+        .where(*in_range, LockboxEvent.account_seq > start)
+        .order_by(LockboxEvent.account_seq)
+        .limit(query.limit)
+        .subquery()
+    )
+    both = union_all(select(spared), select(gapless)).subquery()
+    page = aliased(LockboxEvent, both)
+    return select(page).order_by(page.account_seq).limit(query.limit)
+
+
+def _greater(a: ColumnElement[int], b: ColumnElement[int] | int) -> ColumnElement[int]:
+    """GREATEST(a, b) in both dialects (SQLite spells it max(a, b))."""
+    return case((a > b, a), else_=b)
 
 
 def _last_position_before(account_id: uuid.UUID, instant: datetime) -> ScalarSelect[int]:
