@@ -61,7 +61,7 @@ def direct_url(database_url: str) -> str:
     return make_url(admin).set(database=make_url(database_url).database).render_as_string(hide_password=False)
 
 
-def _postgres_admin_url_or_skip() -> str:
+def postgres_admin_url_or_skip() -> str:
     """The server's URL; without one the test is skipped, or failed under CI=true."""
     admin = postgres_admin_url()
     if admin is None:
@@ -107,7 +107,7 @@ async def throwaway_database(
     if backend == "sqlite":
         url = f"sqlite:///{directory / name}.db"
     elif backend == "postgresql":
-        admin = _postgres_admin_url_or_skip()
+        admin = postgres_admin_url_or_skip()
         if through_pgbouncer():
             url = pooled_url(pgbouncer_url_or_skip(), name)
         else:
