@@ -10,6 +10,7 @@
 import logging
 import time
 
+from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,6 +37,10 @@ class RequestObservability:
         self.app = app
         self.metrics = metrics
         self.direct_routes = direct_routes
+        # Per route object, its whole template: an included router's route knows only its own part
+        # (`/units`), the prefix (`/api/public/v1`) is the inclusion's. Read at the first request,
+        # when every route is in place.
+        self._templates: dict[int, str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,11 +78,25 @@ class RequestObservability:
         if route is None:
             path: str = scope["path"]
             return path if path in self.direct_routes else UNMATCHED
+        if self._templates is None:
+            self._templates = _templates_of(scope.get("app"))
+        known = self._templates.get(id(route))
+        if known is not None:
+            return known
         prefix = scope.get("root_path", "")[len(root_path) :]
         if isinstance(route, Mount):  # a mounted app without routes of its own (static files)
             return f"{prefix}/{{path}}"
         template = getattr(route, "path_format", None) or getattr(route, "path", UNMATCHED)
         return f"{prefix}{template}"
+
+
+def _templates_of(app: object) -> dict[int, str]:
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    templates = {}
+    for context in iter_route_contexts(routes):
+        if context.path_format:
+            templates[id(context.original_route)] = context.path_format
+    return templates
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
