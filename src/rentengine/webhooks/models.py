@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rentengine.audit.models import BigIntId
@@ -79,6 +79,15 @@ class WebhookDelivery(Base):
         Index("ix_webhook_deliveries_webhook_id_created_at_id", "webhook_id", "created_at", "id"),
         Index("ix_webhook_deliveries_event_id", "event_id"),
         Index("ix_webhook_deliveries_created_at", "created_at"),
+        # The open deliveries of each subscription in due order, for fair claims (migration 0015).
+        Index(
+            "ix_webhook_deliveries_open_webhook_id_next_attempt_at",
+            "webhook_id",
+            "next_attempt_at",
+            "created_at",
+            postgresql_where=text("status IN ('pending', 'retrying')"),
+            sqlite_where=text("status IN ('pending', 'retrying')"),
+        ),
     )
 
 
