@@ -105,6 +105,7 @@ class DeliveryWorker:
         *,
         poll_seconds: float = POLL_SECONDS,
         listen: bool = True,
+        max_unrecorded: int = MAX_UNRECORDED,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -114,6 +115,7 @@ class DeliveryWorker:
         self.name = worker_name()
         self.poll_seconds = poll_seconds
         self.listen = listen
+        self.max_unrecorded = max_unrecorded
         # Claimed, not yet sent; claims stop when it reaches the capacity, and start again when it
         # falls to three quarters of it (or at once when the last claim found nothing more): a
         # claim takes tens of milliseconds, which the sends in hand must outlast.
@@ -124,7 +126,7 @@ class DeliveryWorker:
         # The ids in hand: a claim may return one again (its lease ran out while it waited in a
         # slow lane), and it must not be queued twice.
         self._held: set[uuid.UUID] = set()
-        # Started, outcome not yet written; sends wait while MAX_UNRECORDED are.
+        # Started, outcome not yet written; sends wait while `max_unrecorded` are.
         self._recording = 0
         self._recorded = asyncio.Event()
         self._backlog = False  # the last claim filled the room it had: more may be due now
@@ -275,7 +277,7 @@ class DeliveryWorker:
         """One of the lane's senders (at most its window): each takes the oldest delivery in turn."""
         try:
             while not self._stopping.is_set():
-                while self._recording >= MAX_UNRECORDED:  # the recorder is behind: let it catch up
+                while self._recording >= self.max_unrecorded:  # the recorder is behind: let it catch up
                     self._recorded.clear()
                     await self._recorded.wait()
                 async with self._slots:
@@ -480,18 +482,20 @@ async def _first_of(*events: asyncio.Event, seconds: float) -> None:
             waiter.cancel()
 
 
-def run_worker_process(settings: Settings, metrics: WebhookMetrics | None = None) -> None:
+def run_worker_process(settings: Settings, metrics: WebhookMetrics | None = None, **options: Any) -> None:
     """`rentengine worker`'s event loop: uvloop (as uvicorn's `serve`), which sends about a third
-    more deliveries per second of CPU than asyncio's own loop."""
+    more deliveries per second of CPU than asyncio's own loop. `options` go to `DeliveryWorker`."""
     import uvloop  # with uvicorn[standard]; imported here, as only this process entry needs it
 
-    uvloop.run(run_until_signalled(settings, metrics))
+    uvloop.run(run_until_signalled(settings, metrics, **options))
 
 
-async def run_until_signalled(settings: Settings, metrics: WebhookMetrics | None = None) -> None:
+async def run_until_signalled(
+    settings: Settings, metrics: WebhookMetrics | None = None, **options: Any
+) -> None:
     """`rentengine worker`: delivers until SIGTERM or SIGINT, then stops gracefully."""
     db = Database(settings.database_url, settings.database_pool_size)
-    worker = DeliveryWorker(settings, db, metrics)
+    worker = DeliveryWorker(settings, db, metrics, **options)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, worker.request_stop)
