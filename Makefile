@@ -115,3 +115,12 @@ compile-requirements:
 
 clean:
 	rm -rf $(VENV) $(NEWEST_VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# The cluster run (docs/scaling.md): HAProxy, three API nodes, two workers, PgBouncer, PostgreSQL and
+# Redis on this machine; ~100 clients; an API node and a worker killed, PgBouncer restarted; then
+# every acknowledged write, audit entry and delivery checked. ~15 min with the default 5 minutes.
+# CLUSTER_ARGS passes options on, e.g. make cluster-bench CLUSTER_ARGS="--minutes 1".
+.PHONY: cluster-bench
+cluster-bench: setup postgres redis
+	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" RENTENGINE_TEST_REDIS_URL="$$(bash scripts/redis-up)" \
+		$(BIN)/python -m bench.cluster $(CLUSTER_ARGS)
