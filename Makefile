@@ -92,6 +92,13 @@ bench-webhooks: setup postgres
 bench-fairness: setup postgres
 	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.webhook_fairness $(FAIRNESS_ARGS)
 
+# Table sizes under continuous load past the retention period (docs/scaling.md): 12 simulated days
+# of lockbox events and audit entries with both periods 3 days, both backends, ~5 min each.
+# RETENTION_ARGS passes options on, e.g. make bench-retention RETENTION_ARGS="--days 4 --backends sqlite".
+.PHONY: bench-retention
+bench-retention: setup postgres
+	RENTENGINE_TEST_POSTGRES_URL="$$(bash scripts/postgres-up)" $(BIN)/python -m bench.retention $(RETENTION_ARGS)
+
 # The reports against the units page on both backends: 100,000 units, 1,000,000 prospects and about
 # as many leasing events over two years in one account (bulk-loaded), ~10 min. Rate limiter on.
 # REPORTS_ARGS passes options on, e.g. make bench-reports REPORTS_ARGS="--units 10000 --prospects 100000".
