@@ -194,9 +194,9 @@ async def claim_due(
     if postgres:
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CLAIM_LOCK_KEY})
     picked = _fair_pick(now, limit, per_subscription, skip, postgres)
-    # PostgreSQL: joined (UPDATE ... FROM), so each picked row is found by its key; an IN here
-    # may be planned as a scan of the whole table.
-    which = c.id == picked.subquery("picked").c.id if postgres else c.id.in_(picked)
+    # PostgreSQL: the picked ids as one array, each row then found by its key. As a join or an IN,
+    # the planner expects `limit` rows and may hash them against a scan of the whole table.
+    which = c.id == any_(func.array(picked.scalar_subquery())) if postgres else c.id.in_(picked)
     claim = (
         update(DELIVERIES)
         .where(which)
