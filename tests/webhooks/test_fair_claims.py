@@ -152,9 +152,15 @@ async def test_a_healthy_subscription_is_served_while_a_failing_ones_backlog_wai
         arrived = await receiver.wait_for(20, HEALTHY, within=30)
         untried = await pending_of(hooks.db, failing.id)
     committed_at = dict(zip(await event_ids(hooks.db, healthy.id), committed, strict=True))
-    latencies = [request.at - committed_at[request.headers["webhook-id"]] for request in arrived]
-    # Before fair claims, each new delivery waited for a thousand failing sends claimed before it.
-    assert max(latencies) < 1.5, latencies
+    refused_at = [r.at for r in receiver.to(FAILING)]
+    # How many of the backlog's requests went out between a new delivery's commit and its arrival:
+    # before fair claims, the thousands claimed ahead of it (however fast the machine); now those
+    # sent while the next claim runs, a few dozen to a few hundred on a busy machine.
+    overtaken = [
+        sum(1 for at in refused_at if committed_at[request.headers["webhook-id"]] < at < request.at)
+        for request in arrived
+    ]
+    assert max(overtaken) < 4 * PER_SUBSCRIPTION, overtaken
     assert untried > BACKLOG // 2  # served while most of the backlog was still to send
 
 
