@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from rentengine.app import create_app
 from rentengine.kit.clock import utc_now
@@ -262,3 +262,32 @@ async def test_sigterm_lets_the_worker_finish_attempts_on_the_wire_and_hand_back
         claimed = await claim_due(session, "the next worker", 100, 60, keyring)
     assert {job.id for job in claimed} == {row.id for row in handed_back}  # at once, no lease to wait for
     assert all(row.lease_expires_at is None or row.lease_expires_at <= utc_now() for row in handed_back)
+
+
+async def test_a_node_restarting_during_a_rolling_upgrade_starts_on_the_newer_schema(
+    backend: str, tmp_path: Path
+) -> None:
+    """The next release migrated (a revision this one does not know); a node of this release that
+    (re)starts now leaves the schema alone instead of refusing it, and is ready."""
+    async with throwaway_database(backend, tmp_path) as url:
+        runtime = Runtime.build(make_settings(url))
+        async with runtime.db.transaction() as session:
+            await session.execute(text("UPDATE alembic_version SET version_num = 'from_the_next_release'"))
+        await runtime.close()
+        env = user_environment(url)
+        migrated = await asyncio.to_thread(
+            subprocess.run, [str(RENTENGINE), "migrate"], env=env, capture_output=True, timeout=120
+        )
+        assert migrated.returncode == 0, migrated.stderr
+        assert b"from_the_next_release, newer than this release's: left as it is" in migrated.stderr
+        log = tmp_path / "serve.log"
+        process, base = start_serve(env, log, "--no-worker")
+        try:
+            await asyncio.to_thread(wait_until_up, process, base, log)
+            async with httpx.AsyncClient(base_url=base) as client:
+                ready = await client.get("/readyz")
+        finally:
+            process.terminate()
+            await asyncio.to_thread(process.wait, 60)
+    assert ready.status_code == 200, ready.text
+    assert process.returncode == 0
