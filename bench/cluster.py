@@ -14,9 +14,11 @@ subscription per account with `rentengine webhooks create`, the API keys with th
 `rentengine keys create` makes (two per client: a process each would take minutes).
 
 Then, through HAProxy, ~100 clients (`bench.cluster_load`, the soak run's mix of reads and writes):
-1. the same load on one node (the two others in maintenance) and on three, `--compare-seconds` each;
-2. `--minutes` of load during which one API node and one worker are killed with SIGKILL and brought
-   back, and PgBouncer is restarted;
+1. the same load (each client sending its next request when the last is answered) on one node (the
+   two others in maintenance in HAProxy) and on three, `--compare-seconds` each, in alternating rounds;
+2. `--minutes` of load paced at `--offered` (default half) of what three nodes answered, during
+   which one API node and one worker are killed with SIGKILL and brought back, and PgBouncer is
+   restarted, one after the other; the load goes on for TAIL_SECONDS after the last;
 3. one key hammered from 48 connections for three rate-limit windows.
 Afterwards every acknowledged write is looked for (record and audit entry, through the API), and
 every delivery the database enqueued is waited for at the receiver. The figures are printed with
@@ -79,6 +81,8 @@ HAMMER_SECONDS = 3 * RATE_WINDOW_SECONDS + 2
 # fault's for this long: the first requests on fresh connections.
 GRACE_SECONDS = 5.0
 WARM_UP_SECONDS = 10.0
+COMPARE_ROUNDS = 3
+ONE_NODE, THREE_NODES = "one node", "three nodes"
 # Between one fault's window and the next: longer than a client waits for an answer, so that a
 # request is never in flight across two.
 GAP_SECONDS = 15.0
@@ -391,18 +395,29 @@ class Phase:
 async def compare(
     cluster: Cluster, accounts: list[Account], args: argparse.Namespace, timeline: Timeline
 ) -> list[Phase]:
-    """The same load on one node, then on three."""
+    """The same load on one node and on three (the others in maintenance in HAProxy), in alternating
+    rounds, so that other work on the machine weighs on both alike."""
     haproxy_dir = cluster.workdir / "haproxy"
     phases = []
-    for name, enabled in (("one node", 1), ("three nodes", API_NODES)):
-        for node in range(2, API_NODES + 1):
-            topology.set_node_state(haproxy_dir, node, "ready" if node <= enabled else "maint")
-        for node in range(2, enabled + 1):
-            topology.wait_node_state(haproxy_dir, node, "UP")
-        say(f"{args.compare_seconds:.0f} s on {name}")
-        started, ended = await load(cluster, accounts, args.clients, args.compare_seconds, timeline)
-        phases.append(Phase(name, started, ended))
+    seconds = args.compare_seconds / COMPARE_ROUNDS
+    for _ in range(COMPARE_ROUNDS):
+        for name, enabled in ((ONE_NODE, 1), (THREE_NODES, API_NODES)):
+            for node in range(2, API_NODES + 1):
+                topology.set_node_state(haproxy_dir, node, "ready" if node <= enabled else "maint")
+            for node in range(2, enabled + 1):
+                topology.wait_node_state(haproxy_dir, node, "UP")
+            say(f"{seconds:.0f} s on {name}")
+            started, ended = await load(cluster, accounts, args.clients, seconds, timeline)
+            phases.append(Phase(name, started, ended))
+            check_parts(cluster)
     return phases
+
+
+def check_parts(cluster: Cluster) -> None:
+    """Every part still runs: a run whose part died of something else measures nothing."""
+    for part in [*cluster.nodes, *cluster.workers, cluster.haproxy]:
+        part.check_alive()
+    cluster.pgbouncer.check_alive()
 
 
 async def faults(cluster: Cluster, seconds: float, found: list[Fault], workloads: list[Workload]) -> None:
@@ -486,10 +501,11 @@ def _retryable(outcome: Outcome) -> bool:
     )
 
 
-def rate_of(timeline: Timeline, phase: Phase) -> float:
-    """Requests answered (any status) per second in `phase`."""
-    answered = [o for o in timeline.outcomes if phase.started <= o.started < phase.ended and o.status]
-    return len(answered) / (phase.ended - phase.started)
+def rate_of(timeline: Timeline, phases: list[Phase], name: str) -> float:
+    """Requests answered (any status) per second in the phases called `name`."""
+    mine = [phase for phase in phases if phase.name == name]
+    answered = sum(1 for phase in mine for o in _in_phase(timeline, phase) if o.status)
+    return answered / sum(phase.ended - phase.started for phase in mine)
 
 
 def _in_phase(timeline: Timeline, phase: Phase) -> list[Outcome]:
@@ -563,11 +579,12 @@ def operation_rows(outcomes: list[Outcome]) -> list[list[str]]:
     return rows
 
 
-def throughput(run: Run, phase: Phase) -> tuple[float, float, float]:
-    """2xx answers per second, p50 and p99 of their latency (s), in `phase`."""
-    answered = [o for o in _in_phase(run.timeline, phase) if 200 <= o.status < 300]
+def throughput(run: Run, name: str) -> tuple[float, float, float]:
+    """2xx answers per second, p50 and p99 of their latency (s), in the phases called `name`."""
+    mine = [phase for phase in run.phases if phase.name == name]
+    answered = [o for phase in mine for o in _in_phase(run.timeline, phase) if 200 <= o.status < 300]
     latencies = [o.ended - o.started for o in answered]
-    seconds = phase.ended - phase.started
+    seconds = sum(phase.ended - phase.started for phase in mine)
     return len(answered) / seconds, percentile(latencies, 50), percentile(latencies, 99)
 
 
@@ -635,7 +652,9 @@ def goals(run: Run) -> list[tuple[str, str, str, bool]]:
         ),
         (
             "delivery lag p99 of changes made while worker 1 was down",
-            f"{_ms(worker_p99)} ms",
+            f"{_ms(worker_p99)} ms of {len(worker_lags)} deliveries"
+            if worker_lags
+            else "no change in the window",
             f"≤ lease ({LEASE_SECONDS:.0f} s) + 10 s",
             worker_p99 <= LEASE_SECONDS + 10,
         ),
@@ -663,7 +682,7 @@ def header(run: Run) -> list[str]:
 
 
 def report(run: Run) -> str:
-    one, three = (throughput(run, phase) for phase in run.phases)
+    one, three = throughput(run, ONE_NODE), throughput(run, THREE_NODES)
     main = _in_phase(run.timeline, run.main_phase)
     statuses = Counter(o.failure or str(o.status) for o in main)
     lines = [
@@ -726,17 +745,18 @@ async def run_cluster(args: argparse.Namespace, log_dir: Path) -> Run:
         os.chmod(workdir, 0o755)  # PgBouncer reads its files as the postgres user
         async with fresh_database("postgresql", workdir, admin_url) as direct_url:
             pgbouncer = topology.PgBouncer(workdir, free_port())
-            with topology.parts(log_dir) as group, stopped_at_end(pgbouncer):
+            with topology.parts(log_dir) as group, stopped_at_end(pgbouncer, log_dir):
                 cluster, accounts, timings = await start_cluster(group, workdir, args, direct_url, pgbouncer)
                 timeline = Timeline()
                 since = datetime.now(UTC).isoformat().replace("+00:00", "Z")
                 load_before = machine.load_average()
                 say(f"warm-up, {WARM_UP_SECONDS:.0f} s")
                 await load(cluster, accounts, args.clients, WARM_UP_SECONDS, timeline)
+                check_parts(cluster)
                 phases = await compare(cluster, accounts, args, timeline)
                 found: list[Fault] = []
                 seconds = args.minutes * 60
-                offered = args.offered * rate_of(timeline, phases[-1])
+                offered = args.offered * rate_of(timeline, phases, THREE_NODES)
                 interval = args.clients / offered
                 say(
                     f"main run: {args.clients} clients for {seconds:.0f} s, with the faults, "
@@ -767,8 +787,7 @@ async def run_cluster(args: argparse.Namespace, log_dir: Path) -> Run:
                 delivered = await check_delivered(
                     cluster.receiver, direct_url, [a.account_id for a in accounts], acks, args.drain_seconds
                 )
-                for part in [*cluster.nodes, *cluster.workers, cluster.haproxy]:
-                    part.check_alive()
+                check_parts(cluster)
     return Run(
         args,
         cluster,
@@ -788,11 +807,12 @@ async def run_cluster(args: argparse.Namespace, log_dir: Path) -> Run:
 
 
 @contextmanager
-def stopped_at_end(pgbouncer: topology.PgBouncer) -> Iterator[None]:
+def stopped_at_end(pgbouncer: topology.PgBouncer, log_dir: Path) -> Iterator[None]:
     try:
         yield
     finally:
         pgbouncer.stop()
+        pgbouncer.keep_log(log_dir / "pgbouncer.log")
 
 
 def failure_log(run: Run) -> str:
@@ -828,7 +848,7 @@ def main(argv: list[str] | None = None) -> None:
         "--compare-seconds",
         type=float,
         default=None,
-        help="each of one node / three nodes (default: 30, 15 under 2 minutes)",
+        help="each of one node / three nodes, in alternating rounds (default: 60, 30 under 2 minutes)",
     )
     parser.add_argument("--units", type=int, default=500, help="demo units per account")
     parser.add_argument("--events", type=int, default=2000, help="demo lockbox events per account")
@@ -848,7 +868,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.minutes <= 0 or args.clients < args.accounts or args.accounts < 1:
         parser.error("--minutes must be positive and --clients at least --accounts")
     if args.compare_seconds is None:
-        args.compare_seconds = 30.0 if args.minutes >= 2 else 15.0
+        args.compare_seconds = 60.0 if args.minutes >= 2 else 30.0
     signal.signal(signal.SIGTERM, _terminate)
     log_dir = LOG_ROOT / time.strftime("%Y%m%d-%H%M%S")
     run = asyncio.run(run_cluster(args, log_dir))

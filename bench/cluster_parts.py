@@ -178,6 +178,18 @@ class PgBouncer:
             raise ProcessError(f"scripts/pgbouncer-up failed:\n{done.stderr}")
         self.admin_url = done.stdout.strip()
 
+    def check_alive(self) -> None:
+        pid = self.pid()
+        if pid is None or not _is_pgbouncer(pid):
+            raise ProcessError(
+                f"PgBouncer on {self.port} is gone; its log: {self.directory / 'pgbouncer.log'}"
+            )
+
+    def keep_log(self, log: Path) -> None:
+        """A copy of its log (the temporary directory goes at the end)."""
+        with suppress(OSError):
+            shutil.copyfile(self.directory / "pgbouncer.log", log)
+
     def pid(self) -> int | None:
         try:
             return int((self.directory / "pgbouncer.pid").read_text().strip())
