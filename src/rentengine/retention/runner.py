@@ -137,4 +137,12 @@ async def _lock(session: AsyncSession, table: str) -> bool:
 
 
 async def _pause(db: Database) -> None:
-    await asyncio.sleep(SQLITE_PAUSE_SECONDS if db.is_sqlite else 0)
+    if not db.is_sqlite:
+        return
+    # The batch's pages are in the WAL; copying them into the database here (a passive checkpoint,
+    # which waits for no one) spares the next writer's commit that work, which SQLite would
+    # otherwise hand it once the WAL is past its checkpoint threshold.
+    async with db.engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        await connection.commit()
+    await asyncio.sleep(SQLITE_PAUSE_SECONDS)
