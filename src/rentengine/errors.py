@@ -13,6 +13,7 @@ from starlette.routing import Match
 
 from rentengine.auth.ratelimit import rate_limit_headers
 from rentengine.kit.jsonutil import dumps
+from rentengine.observability.requestid import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,9 @@ def install_handlers(app: FastAPI) -> None:
         log.exception("unhandled error", exc_info=exc)
         # This response bypasses the header middleware (it is sent from the outermost layer).
         headers = {**rate_limit_headers(request.scope), "X-Content-Type-Options": "nosniff"}
+        request_id = current_request_id()  # still bound by the observability middleware
+        if request_id is not None:
+            headers["X-Request-Id"] = request_id
         return json_response(500, {"error": "Internal server error"}, headers)
 
     app.add_exception_handler(ApiError, on_api_error)

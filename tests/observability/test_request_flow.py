@@ -129,8 +129,8 @@ async def test_a_request_id_reaches_the_response_log_audit_log_and_receiver(
     serve.stop()
 
     lines = serve.log_lines()
-    [access] = [line for line in lines if line.get("request_id") == request_id]
-    assert access["logger"] == "rentengine.access"
+    access_lines = [line for line in lines if line["logger"] == "rentengine.access"]
+    [access] = [line for line in access_lines if line.get("request_id") == request_id]
     assert (access["method"], access["path"], access["route"], access["status"]) == (
         "POST",
         f"{API}/units",
@@ -139,7 +139,7 @@ async def test_a_request_id_reaches_the_response_log_audit_log_and_receiver(
     )
     assert access["duration_ms"] > 0
     assert re.fullmatch(GENERATED, deliveries.headers["x-request-id"])
-    [own] = [line for line in lines if line.get("request_id") == deliveries.headers["x-request-id"]]
+    [own] = [line for line in access_lines if line.get("request_id") == deliveries.headers["x-request-id"]]
     assert own["route"] == f"{API}/webhooks/{{id}}/deliveries"
     assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
 

@@ -146,3 +146,21 @@ def test_redact_masks_what_looks_like_a_secret(text: str, secret: str) -> None:
 def test_redact_keeps_ordinary_text() -> None:
     line = '127.0.0.1:5000 - "GET /api/public/v1/units/12 HTTP/1.1" 200 1.20 ms'
     assert redact(line) == line
+
+
+async def test_an_unexpected_error_keeps_its_request_id(runtime: Runtime, json_log: io.StringIO) -> None:
+    app = create_app(runtime.settings, runtime)
+
+    @app.get("/fails", include_in_schema=False)
+    async def fails() -> None:
+        raise RuntimeError("a bug")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as api:
+        response = await api.get("/fails", headers={"X-Request-Id": "bug-1"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "bug-1"
+    lines = [orjson.loads(line) for line in json_log.getvalue().splitlines()]
+    [error] = [line for line in lines if line["message"] == "unhandled error"]
+    assert error["request_id"] == "bug-1"
+    assert "RuntimeError: a bug" in error["exception"]

@@ -64,13 +64,19 @@ class RequestObservability:
         token = bind_request_id(request_id)
         try:
             await self.app(scope, receive, send_with_id)
-        finally:
-            seconds = time.perf_counter() - started
-            route = self._route_label(scope, root_path)
-            self.metrics.observe_request(scope["method"], route, status, seconds)
-            if access_log.isEnabledFor(logging.INFO):
-                _log_access(scope, route, status, seconds)
-            unbind_request_id(token)
+        except BaseException:
+            self._record(scope, root_path, status, time.perf_counter() - started)
+            # Left bound: the framework's handler of unexpected errors, outside this middleware,
+            # logs the error and answers the 500 for this request, in this same task.
+            raise
+        self._record(scope, root_path, status, time.perf_counter() - started)
+        unbind_request_id(token)
+
+    def _record(self, scope: Scope, root_path: str, status: int, seconds: float) -> None:
+        route = self._route_label(scope, root_path)
+        self.metrics.observe_request(scope["method"], route, status, seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            _log_access(scope, route, status, seconds)
 
     def _route_label(self, scope: Scope, root_path: str) -> str:
         """The matched route's template; the routing of a mount adds its prefix to `root_path`."""
