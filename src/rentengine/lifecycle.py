@@ -8,8 +8,8 @@ exits with status 0: a stop that was asked for is not a failure.
 Two things differ from `uvicorn.run`:
 
 - One process: uvicorn raises the stop signal again once it has shut down, which would end the
-  process "killed by SIGTERM" (status 143). The handler below, in place while uvicorn is not,
-  turns that second delivery into a normal return.
+  process "killed by SIGTERM" (status 143), or with a KeyboardInterrupt after SIGINT. The handler
+  below, in place while uvicorn's is not, turns that second delivery into a normal return.
 - `--workers N`: uvicorn's supervisor keeps its own copy of the listening socket open until it
   exits. While its children drain, new connections would then wait in the kernel's queue of a
   socket nobody accepts on, and be reset at exit; closing the supervisor's copy first makes them
@@ -35,7 +35,8 @@ def run_server(config: Config) -> None:
         if not server.should_exit:
             raise SystemExit(0)  # stopped before uvicorn took over its signals: nothing to drain
 
-    signal.signal(signal.SIGTERM, after_uvicorn)
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, after_uvicorn)
     server.run()
     if not server.started:
         raise SystemExit(STARTUP_FAILURE)
