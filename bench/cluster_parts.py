@@ -245,12 +245,13 @@ def haproxy_config(directory: Path, port: int, nodes: list[int], health_path: st
                 f"    stats socket {directory / 'admin.sock'} mode 600 level admin",
                 "defaults",
                 "    mode http",
-                "    option httplog",
                 "    timeout connect 2s",
                 "    timeout client 60s",
                 "    timeout server 30s",
                 "    timeout http-keep-alive 30s",
-                "    timeout check 2s",
+                # A node too busy to answer within this long is busy, not dead; a dead one refuses
+                # the connection at once, which fails the check without waiting.
+                "    timeout check 5s",
                 "    retries 2",
                 "    option redispatch 1",
                 "    retry-on conn-failure empty-response",
@@ -263,7 +264,7 @@ def haproxy_config(directory: Path, port: int, nodes: list[int], health_path: st
                 "    http-request disable-l7-retry if !{ method GET HEAD OPTIONS }",
                 f"    option httpchk GET {health_path}",
                 "    http-check expect status 200",
-                "    default-server inter 1s fall 2 rise 2",
+                "    default-server inter 1s fall 3 rise 2",
                 *servers,
                 "",
             ]
