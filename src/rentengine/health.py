@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 
 from rentengine.auth.ratelimit import CounterStore, DatabaseStore, LimitsStore
@@ -66,8 +67,10 @@ def release_migrations() -> Migrations:
     return Migrations(head, frozenset(script.revision for script in scripts.walk_revisions()))
 
 
-def schema_verdict(stored: list[str], migrations: Migrations) -> str:
-    """`OK`, or why the stored `alembic_version` rows do not suit this release."""
+def schema_verdict(stored: list[str] | None, migrations: Migrations) -> str:
+    """`OK`, or why the stored `alembic_version` rows (None: no such table) do not suit this release."""
+    if stored is None:
+        return "no schema version recorded: run `rentengine migrate`"
     if len(stored) != 1:
         return f"expected one schema revision, found {len(stored)}: run `rentengine migrate`"
     [revision] = stored
@@ -94,7 +97,7 @@ class Readiness:
             _bounded(self._stored_revisions(), self.timeout), _bounded(_ping(store), self.timeout)
         )
         schema = "not checked: the database did not answer"
-        if stored is not None:
+        if database is None:
             schema = schema_verdict(stored, self.migrations)
         return {
             "database": database or OK,
@@ -108,9 +111,15 @@ class Readiness:
         body = {"status": "not ready" if failed else "ready", "failed": failed, "checks": checks}
         return Response(orjson.dumps(body), status_code=503 if failed else 200, media_type="application/json")
 
-    async def _stored_revisions(self) -> list[str]:
+    async def _stored_revisions(self) -> list[str] | None:
+        """The revisions in `alembic_version`; None when the database answers without that table."""
         async with self.runtime.db.engine.connect() as connection:
-            result = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            try:
+                result = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            except DBAPIError as exc:
+                if exc.connection_invalidated:  # lost, not answered
+                    raise
+                return None
             return [str(row[0]) for row in result]
 
     @contextmanager
@@ -160,7 +169,10 @@ async def _bounded(check: Awaitable[T], seconds: float) -> tuple[T | None, str |
     except TimeoutError:
         return None, f"no answer within {seconds:g} s"
     except Exception as exc:  # any failure of the dependency: the node is not ready, and says why
-        return None, f"unreachable ({type(exc).__name__})"
+        name = type(exc).__name__
+        # Connections refused or dropped (OSError, redis' ConnectionError), or any other error.
+        unreachable = isinstance(exc, OSError) or "Connection" in name
+        return None, f"{'unreachable' if unreachable else 'failed'} ({name})"
 
 
 async def _ping(store: CounterStore) -> None:
