@@ -106,6 +106,7 @@ class DeliveryWorker:
         poll_seconds: float = POLL_SECONDS,
         listen: bool = True,
         max_unrecorded: int = MAX_UNRECORDED,
+        per_subscription: int | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -121,7 +122,7 @@ class DeliveryWorker:
         # claim takes tens of milliseconds, which the sends in hand must outlast.
         self.capacity = max(CLAIM_BATCH, 4 * settings.webhook_concurrency)
         self.window = min(LANE_WINDOW, settings.webhook_concurrency)
-        self.per_subscription = CLAIMS_PER_WINDOW * self.window
+        self.per_subscription = per_subscription or CLAIMS_PER_WINDOW * self.window
         self._in_hand = 0
         # The ids in hand: a claim may return one again (its lease ran out while it waited in a
         # slow lane), and it must not be queued twice.
