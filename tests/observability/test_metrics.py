@@ -76,6 +76,8 @@ async def test_requests_are_counted_by_route_template_and_status_class(
     await api.get("/units", params={"limit": 100}, headers=tenant.headers)  # the fast lane
     for raw in ("/no/such/path", "/no/such/other/path", "/units/1"):
         await api.get(raw, headers=tenant.headers)
+    for method in ("BREW", "X-ANY"):  # methods are the caller's to choose, too
+        await api.request(method, "/units", headers=tenant.headers)
     samples = await scrape(api)
 
     deliveries = "/api/public/v1/webhooks/{id}/deliveries"
@@ -85,7 +87,13 @@ async def test_requests_are_counted_by_route_template_and_status_class(
     assert value(samples, f"{DURATION}_count", method="POST", route=units, status_class="2xx") == 1
     assert value(samples, f"{DURATION}_count", method="GET", route=units, status_class="2xx") == 1
     assert value(samples, f"{DURATION}_count", method="GET", route="unmatched", status_class="4xx") == 3
-    # No raw path (an id, an unknown path) became a label.
+    assert value(samples, f"{DURATION}_count", method="other", route=units, status_class="4xx") == 2
+    # No raw path (an id, an unknown path) or method became a label.
+    assert {dict(labels).get("method") for name, labels in samples if name == f"{DURATION}_count"} <= {
+        "GET",
+        "POST",
+        "other",
+    }
     leaked = [
         route for route in routes(samples) if webhook_id in route or str(missing) in route or "no/" in route
     ]

@@ -2,7 +2,8 @@
 
 - `rentengine_http_request_duration_seconds{method, route, status_class}`: a histogram per route
   template (`/api/public/v1/units/{unit_id}`), never per raw path, so the number of series is bounded
-  by the app's routes; requests that match none (404s, refusals before routing) are `unmatched`.
+  by the app's routes; requests that match none (404s, refusals before routing) are `unmatched`,
+  and methods other than the usual seven are `other`.
 - `rentengine_db_pool_*`: the SQLAlchemy pool at scrape time (checked out, size, overflow in use).
 - `rentengine_rate_limit_storage_errors_total`: rate-limit store failures (each let a request
   through unlimited; see `ApiRateLimiter`).
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 # From the fast lane's sub-millisecond pages to a slow report.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 UNMATCHED = "unmatched"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
 # A scrape never waits longer than this for the delivery lag; the last value is shown instead.
 LAG_QUERY_SECONDS = 2.0
 _DELIVERIES = cast(Table, WebhookDelivery.__table__)
@@ -57,7 +60,8 @@ class NodeMetrics:
         registry.register(_ScrapeTimeCollector(self))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, f"{status // 100}xx")
+        # The method is the caller's to choose: any other than the usual ones is one label.
+        key = (method if method in METHODS else OTHER_METHOD, route, f"{status // 100}xx")
         child = self._children.get(key)
         if child is None:
             child = self._children[key] = self.requests.labels(*key)
