@@ -47,6 +47,8 @@ WITHOUT = "without the middleware"
 WITH = "with the middleware (no access log)"
 WITH_JSON_LOG = "with the middleware, JSON access log"
 PAGE = "/api/public/v1/units?limit=100"
+# Three processes importing the app at once on a busy machine start slowly.
+STARTUP_SECONDS = 300.0
 
 
 def without_observability(app: FastAPI) -> FastAPI:
@@ -174,7 +176,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], token: str, folder: P
             WITH_JSON_LOG: _serve_json(procs, env),
         }
         for name, (process, base) in servers.items():
-            process.wait_http(f"{base}/healthz")
+            process.wait_http(f"{base}/healthz", timeout=STARTUP_SECONDS)
             page = httpx.get(f"{base}{PAGE}", headers=headers, timeout=30)
             if page.status_code != 200 or len(page.json()) != 100:
                 raise SystemExit(f"{name}: GET {PAGE} answered {page.status_code}")
