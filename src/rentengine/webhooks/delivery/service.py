@@ -262,9 +262,16 @@ def _target(sub: Any, keyring: Keyring) -> Target | None:
     return Target(sub.id, sub.url, api_key, secret)
 
 
-async def any_due(session: AsyncSession) -> bool:
-    """Whether a claim would find work now: a cheap read before taking SQLite's write lock."""
+async def any_due(session: AsyncSession, skip: Sequence[uuid.UUID] = ()) -> bool:
+    """Whether a claim would find work now: a cheap read before taking SQLite's write lock.
+
+    Subscriptions in `skip` (the claim leaves them out) do not count: otherwise a backlog the
+    caller holds enough of would have it claim, and take the write lock, again and again for nothing.
+    """
     now = utc_now()
+    if skip:
+        pick = _fair_pick(now, 1, 1, skip, session.get_bind().dialect.name == "postgresql")
+        return (await session.scalar(pick)) is not None
     for status in OPEN_STATUSES:
         if (await session.scalar(_due(now, status))) is not None:
             return True

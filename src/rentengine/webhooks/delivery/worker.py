@@ -209,7 +209,7 @@ class DeliveryWorker:
     async def _anything_due(self) -> bool:
         try:
             async with self.db.transaction(writes=False) as session:
-                return await deliveries.any_due(session)
+                return await deliveries.any_due(session, self._full_lanes())
         except Exception:
             log.exception("webhook worker %s: looking for due deliveries failed", self.name)
             return False
@@ -220,7 +220,7 @@ class DeliveryWorker:
         if room <= 0:
             self._backlog = True
             return False
-        full = [lane.webhook_id for lane in self._lanes.values() if self._lane_is_full(lane)]
+        full = self._full_lanes()
         try:
             async with self.db.transaction() as session:
                 jobs = await deliveries.claim_due(
@@ -244,6 +244,9 @@ class DeliveryWorker:
         self._refill.update(webhook_id for webhook_id, n in claimed.items() if n >= self.per_subscription)
         self._backlog = len(jobs) == room
         return self._backlog
+
+    def _full_lanes(self) -> list[uuid.UUID]:
+        return [lane.webhook_id for lane in self._lanes.values() if self._lane_is_full(lane)]
 
     def _lane_is_full(self, lane: _Lane) -> bool:
         """Holds half a claim's share or more still to send: left out of claims until it runs low."""
