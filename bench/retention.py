@@ -15,7 +15,8 @@ their b-trees (`dbstat`) and the file's pages in use (page_count - freelist_coun
 PostgreSQL reuses the space of deleted rows once they are vacuumed. A live server's autovacuum
 does that on its own (every minute at most, once enough rows changed); compressed into seconds, the
 bench runs a plain `VACUUM` (which does not block writers) of the two tables after each purge in
-its stead. `--no-vacuum` leaves it out, to show what happens without it.
+its stead. `--no-vacuum` leaves it to autovacuum, whose schedule (a look a minute, a vacuum once a
+fifth of a table is dead) is slow against days that pass in seconds.
 
     python -m bench.retention [--backends sqlite,postgresql] [--days 12] [--period-days 3]
 """
