@@ -20,14 +20,16 @@ from pathlib import Path
 import httpx
 import pytest
 from alembic.script import ScriptDirectory
+from pydantic import ValidationError
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rentengine.app import create_app
 from rentengine.db.migrate import alembic_config, upgrade
-from rentengine.db.session import POOLER_PARAMETER, Database, create_engine
+from rentengine.db.session import POOLER_PARAMETER, Database, async_url, create_engine
 from rentengine.runtime import Runtime
+from rentengine.settings import Settings
 from rentengine.webhooks.delivery.worker import LISTEN_APPLICATION_NAME, DeliveryWorker
 from tests.conftest import TEST_SECRET, make_settings
 from tests.databases import (
@@ -76,6 +78,40 @@ async def pooled() -> AsyncIterator[Pooled]:
 async def migrated(pooled: Pooled) -> Pooled:
     await asyncio.to_thread(upgrade, pooled.url)  # through PgBouncer too
     return pooled
+
+
+# --- Settings -----------------------------------------------------------------------------------
+
+
+POOLED = "postgresql://app:pw@pgbouncer:6432/db?pgbouncer=true"
+
+
+@pytest.mark.parametrize(
+    ("database_url", "direct_url", "message"),
+    [
+        (POOLED, "sqlite:///x.db", "for PostgreSQL behind a pooler"),
+        (POOLED, POOLED, "PostgreSQL itself"),
+        ("sqlite:///x.db", "postgresql://db/db", "only with a PostgreSQL RENTENGINE_DATABASE_URL"),
+    ],
+)
+def test_a_direct_url_that_cannot_be_one_is_refused_at_start(
+    database_url: str, direct_url: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(database_url=database_url, database_direct_url=direct_url)
+
+
+def test_the_direct_url_defaults_to_the_database_url_and_takes_the_providers_spelling() -> None:
+    assert Settings(database_url=POOLED).database_direct_url == ""
+    given = Settings(database_url=POOLED, database_direct_url="postgres://app:pw@db:5432/db")
+    assert given.database_direct_url == "postgresql://app:pw@db:5432/db"
+
+
+def test_the_flag_takes_true_or_false_and_never_reaches_the_driver() -> None:
+    assert async_url("postgresql://h/db?pgbouncer=true").query == {}
+    assert async_url("postgresql://h/db?pgbouncer=false&ssl=require").query == {"ssl": "require"}
+    with pytest.raises(ValueError, match="takes true or false"):
+        async_url("postgresql://h/db?pgbouncer=yes")
 
 
 # --- One client connection, moved to another server connection ----------------------------------
