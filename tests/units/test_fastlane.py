@@ -20,7 +20,8 @@ from tests.units.helpers import create_unit
 
 MakeClient = Callable[..., httpx.AsyncClient]
 # Headers that may differ between two requests of the same page.
-_VARYING = {"date", "x-ratelimit-remaining", "x-ratelimit-reset"}
+# Differ between any two responses; both must carry them (a request id is made for each request).
+_VARYING = {"date", "x-ratelimit-remaining", "x-ratelimit-reset", "x-request-id"}
 
 
 @pytest.fixture
@@ -52,6 +53,7 @@ async def _units(client: httpx.AsyncClient, tenant: Tenant, count: int) -> None:
 
 def _comparable(response: httpx.Response) -> tuple[int, bytes, dict[str, str]]:
     headers = {name: value for name, value in response.headers.items() if name not in _VARYING}
+    assert len(response.headers["x-request-id"]) == 32
     return response.status_code, response.content, headers
 
 
