@@ -13,6 +13,7 @@ from starlette.routing import Match
 
 from rentengine.auth.ratelimit import rate_limit_headers
 from rentengine.kit.jsonutil import dumps
+from rentengine.kit.unreachable import is_unreachable
 from rentengine.observability.requestid import current_request_id
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,8 @@ Detail = dict[str, Any]
 BODY_ERROR = "Invalid request parameters"
 QUERY_ERROR = "Invalid query parameters"
 _FASTAPI_UNPARSABLE_BODY = "There was an error parsing the body"
+# What a 503 for an unreachable database asks a client to wait: PgBouncer or PostgreSQL restarting.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 1
 
 
 class ApiError(Exception):
@@ -88,6 +91,16 @@ class TooManyRequests(ApiError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class ServiceUnavailable(ApiError):
+    """The database could not be reached and nothing was written: the request may be sent again."""
+
+    status_code = 503
+    error = "Service unavailable, retry shortly"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)}
 
 
 def detail(
@@ -166,12 +179,17 @@ def install_handlers(app: FastAPI) -> None:
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
         # This response bypasses the header middleware (it is sent from the outermost layer).
         headers = {**rate_limit_headers(request.scope), "X-Content-Type-Options": "nosniff"}
         request_id = current_request_id()  # still bound by the observability middleware
         if request_id is not None:
             headers["X-Request-Id"] = request_id
+        if is_unreachable(exc):
+            # Outside a request's transaction (a key lookup, the units fast lane): nothing was written.
+            log.warning("database unreachable: %s", type(exc).__name__)
+            unavailable = ServiceUnavailable()
+            return json_response(503, unavailable.body(), {**headers, **unavailable.headers()})
+        log.exception("unhandled error", exc_info=exc)
         return json_response(500, {"error": "Internal server error"}, headers)
 
     app.add_exception_handler(ApiError, on_api_error)

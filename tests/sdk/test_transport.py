@@ -51,6 +51,22 @@ def test_5xx_and_429_are_retried_then_succeed() -> None:
     assert seen[0].headers["Authorization"] == "Bearer t"
 
 
+def test_a_post_is_sent_again_only_when_the_server_says_nothing_was_applied() -> None:
+    seen, handle = scripted(
+        httpx.Response(
+            503, json={"error": "Service unavailable, retry shortly"}, headers={"Retry-After": "0"}
+        ),
+        httpx.Response(201, json={"id": 7}),
+    )
+    assert client(handle).units.upsert({"id": 7})["id"] == 7
+    assert len(seen) == 2
+    for status in (500, 502, 504):
+        seen, handle = scripted(httpx.Response(status, json={"error": "Bad gateway"}))
+        with pytest.raises(ServerError):
+            client(handle).units.upsert({"id": 7})
+        assert len(seen) == 1, status
+
+
 def test_the_last_error_is_raised_with_error_and_details() -> None:
     replies = [httpx.Response(500, json={"error": "Internal", "details": [{"x": 1}]}) for _ in range(3)]
     seen, handle = scripted(*replies)

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from rentengine.db.poolguard import guard_one_connection_per_task, ping_connections_idle_for
+from rentengine.errors import ServiceUnavailable
+from rentengine.kit.unreachable import is_unreachable
 
 # Session flag set by the webhook outbox: the commit must wake the delivery worker.
 WAKE_DELIVERY_WORKER = "rentengine.wake_delivery_worker"
@@ -85,6 +87,11 @@ def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
     return engine
 
 
+class CommitOutcomeUnknown(Exception):
+    """The connection was lost during COMMIT: the change may or may not have been applied, so this is
+    never reported as safe to retry (unlike a connection lost before it, see `is_unreachable`)."""
+
+
 class Database:
     """Owns the engine and hands out sessions. One per process."""
 
@@ -111,8 +118,15 @@ class Database:
         """A session whose work commits once at the end, or rolls back on any error."""
         # The connection (and so the transaction) is taken lazily, at the first statement.
         async with (self.write_sessions if writes else self.sessions)() as session:
-            async with session.begin():
-                yield session
+            committing = False
+            try:
+                async with session.begin():
+                    yield session
+                    committing = True
+            except Exception as exc:
+                if committing and is_unreachable(exc):
+                    raise CommitOutcomeUnknown from exc
+                raise
             # Committed: only now may a worker see the new deliveries.
             if session.info.pop(WAKE_DELIVERY_WORKER, False):
                 for listener in self._delivery_listeners:
@@ -126,7 +140,13 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request, committed before the response is sent (or rolled back)."""
     db: Database = request.app.state.runtime.db
     async with db.transaction(writes=request.method not in READ_METHODS) as session:
-        yield session
+        try:
+            yield session
+        except Exception as exc:
+            if is_unreachable(exc):
+                # Before COMMIT, so nothing was written: the client may send the request again.
+                raise ServiceUnavailable from exc
+            raise
 
 
 # scope="function": the commit happens before the response goes out, so a failed commit is an error

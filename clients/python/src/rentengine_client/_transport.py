@@ -18,6 +18,10 @@ from .errors import _BY_STATUS, APIError, RateLimitedError, ServerError
 HOSTED_BASE_URL = "https://app.rentengine.io/api/public/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Answers that say the request was not applied: the only ones after which a POST is sent again
+# (a 500, 502 or 504 may come after the change was made).
+NOT_APPLIED_STATUSES = frozenset({429, 503})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 def query_value(value: Any) -> str:
@@ -58,7 +62,8 @@ def retry_after(response: httpx.Response) -> float | None:
 
 
 class RetryPolicy:
-    """Up to `max_retries` retries of 429 and 5xx responses (and of connection failures), waiting the
+    """Up to `max_retries` retries of 429 and 5xx responses (a POST: of 429 and 503 only, which say that
+    nothing was applied), and of connection failures, waiting the
     server's `Retry-After` when it sends one, otherwise exponential backoff with jitter:
     `backoff * 2**attempt`, capped at `max_delay`. A `Retry-After` longer than `max_delay` (a spent daily
     quota) is not waited for: the error is raised at once."""
@@ -68,12 +73,13 @@ class RetryPolicy:
         self.backoff = backoff
         self.max_delay = max_delay
 
-    def should_retry(self, attempt: int, response: httpx.Response | None) -> bool:
+    def should_retry(self, attempt: int, response: httpx.Response | None, method: str = "GET") -> bool:
         if attempt >= self.max_retries:
             return False
         if response is None:
             return True
-        if response.status_code not in RETRY_STATUSES:
+        retryable = RETRY_STATUSES if method.upper() in IDEMPOTENT_METHODS else NOT_APPLIED_STATUSES
+        if response.status_code not in retryable:
             return False
         server = retry_after(response)
         return server is None or server <= self.max_delay

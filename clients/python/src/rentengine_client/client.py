@@ -120,7 +120,7 @@ class RentEngine(_Base):
                 time.sleep(self.retry.delay(attempt, None))
                 attempt += 1
                 continue
-            if not self.retry.should_retry(attempt, response):
+            if not self.retry.should_retry(attempt, response, method):
                 return result(response)
             time.sleep(self.retry.delay(attempt, response))
             attempt += 1
@@ -215,7 +215,7 @@ class AsyncRentEngine(_Base):
                 await asyncio.sleep(self.retry.delay(attempt, None))
                 attempt += 1
                 continue
-            if not self.retry.should_retry(attempt, response):
+            if not self.retry.should_retry(attempt, response, method):
                 return result(response)
             await asyncio.sleep(self.retry.delay(attempt, response))
             attempt += 1
