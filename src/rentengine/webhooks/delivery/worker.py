@@ -69,9 +69,9 @@ MAX_REMEMBERED_WINDOWS = 100_000
 RECORD_BATCH = 500
 # Attempts started whose outcome is not written yet (on the wire, or waiting for the recorder), at
 # most: sends pause beyond it. What a crash leaves sent but unrecorded is sent again (at least
-# once), so this bounds those duplicates; twice the default concurrency keeps every slot busy while
-# the recorder commits.
-MAX_UNRECORDED = 64
+# once), so this bounds those duplicates; at 64 sends paused for slow recorder commits on a busy
+# machine, costing throughput (docs/performance.md).
+MAX_UNRECORDED = 256
 RETENTION_EVERY_SECONDS = 3600.0
 # How long a stopping worker waits for the attempts already on the wire.
 STOP_GRACE_SECONDS = 30.0
