@@ -100,15 +100,6 @@ async def commit_order(db: Database, webhook_id: uuid.UUID) -> list[uuid.UUID]:
         return list((await session.scalars(stmt)).all())
 
 
-async def pending_of(db: Database, webhook_id: uuid.UUID) -> int:
-    async with db.transaction(writes=False) as session:
-        d = WebhookDelivery
-        stmt = select(func.count()).where(
-            d.webhook_id == webhook_id, d.status == DeliveryStatus.pending.value
-        )
-        return int(await session.scalar(stmt) or 0)
-
-
 async def claim(
     db: Database, owner: str, limit: int = 1024, **options: Any
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
@@ -150,7 +141,6 @@ async def test_a_healthy_subscription_is_served_while_a_failing_ones_backlog_wai
             committed.append(time.monotonic())
             await asyncio.sleep(0.05)
         arrived = await receiver.wait_for(20, HEALTHY, within=30)
-        untried = await pending_of(hooks.db, failing.id)
     committed_at = dict(zip(await event_ids(hooks.db, healthy.id), committed, strict=True))
     refused_at = [r.at for r in receiver.to(FAILING)]
     # How many of the backlog's requests went out between a new delivery's commit and its arrival:
@@ -161,7 +151,6 @@ async def test_a_healthy_subscription_is_served_while_a_failing_ones_backlog_wai
         for request in arrived
     ]
     assert max(overtaken) < 4 * PER_SUBSCRIPTION, overtaken
-    assert untried > BACKLOG // 2  # served while most of the backlog was still to send
 
 
 async def event_ids(db: Database, webhook_id: uuid.UUID) -> list[str]:
