@@ -311,7 +311,7 @@ async def start_cluster(
         nodes.append(node)
         node_ports.append(port)
     for node, port in zip(nodes, node_ports, strict=True):
-        node.wait_http(f"http://127.0.0.1:{port}/healthz")
+        node.wait_http(f"http://127.0.0.1:{port}/healthz", timeout=90.0)
     health = topology.health_path(f"http://127.0.0.1:{node_ports[0]}")
     haproxy, haproxy_port = start_haproxy(group, workdir, node_ports, health)
     workers = [group.spawn(f"worker{n}", [str(RENTENGINE), "worker"], env) for n in range(1, WORKERS + 1)]

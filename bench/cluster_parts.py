@@ -14,12 +14,12 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from bench.processes import RENTENGINE, REPO, ProcessError, free_port, tail
+from bench.processes import RENTENGINE, REPO, Process, ProcessError, Processes, free_port, tail
 
 # Debian puts the daemons in sbin, which a non-login shell's PATH may lack.
 SBIN_PATH = "/usr/local/sbin:/usr/sbin:/sbin"
@@ -42,14 +42,9 @@ def ensure_debian_package(command: str, package: str) -> str:
 
 
 @dataclass
-class Part:
-    """One process of the run, started in a new session so that a kill reaches its whole group."""
+class Part(Process):
+    """A `Process` started in a new session, so that a kill or a stop reaches its whole group."""
 
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    log: Path
-    popen: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
     def start(self) -> None:
@@ -65,14 +60,6 @@ class Part:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-
-    @property
-    def running(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
-
-    def check_alive(self) -> None:
-        if self.popen is not None and self.popen.poll() is not None:
-            raise ProcessError(f"{self.name} exited with {self.popen.returncode}:\n{tail(self.log)}")
 
     def signal_group(self, signum: int) -> None:
         if self.popen is None:
@@ -98,20 +85,8 @@ class Part:
         self.popen.wait()
         self.popen = None
 
-    def wait_http(self, url: str, timeout: float = 90.0) -> None:
-        """Blocks until GET `url` answers 200 (bounded), failing early if the process exits."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_alive()
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise ProcessError(f"{self.name} did not answer {url} within {timeout:.0f} s:\n{tail(self.log)}")
-
     def wait_port(self, port: int, timeout: float = 30.0) -> None:
+        """Blocks until something accepts on `port` (bounded), failing early if the process exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.check_alive()
@@ -124,22 +99,14 @@ class Part:
 
 
 @dataclass
-class Parts:
+class Parts(Processes):
     """Every part of one run; `stop_all` stops whatever still runs, newest first."""
-
-    log_dir: Path
-    started: list[Part] = field(default_factory=list)
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Part:
         part = Part(name, argv, env, self.log_dir / f"{name}.log")
         part.start()
         self.started.append(part)
         return part
-
-    def stop_all(self) -> None:
-        for part in reversed(self.started):
-            with suppress(OSError):
-                part.stop()
 
 
 @contextmanager
