@@ -85,7 +85,6 @@ class Readiness:
     def __init__(self, runtime: Runtime, timeout: float = CHECK_TIMEOUT_SECONDS) -> None:
         self.runtime = runtime
         self.timeout = timeout
-        self.migrations = release_migrations()
         self.draining = False
 
     async def checks(self) -> dict[str, str]:
@@ -98,7 +97,8 @@ class Readiness:
         )
         schema = "not checked: the database did not answer"
         if database is None:
-            schema = schema_verdict(stored, self.migrations)
+            # Loaded at the first probe, off the event loop: not on every process's start-up path.
+            schema = schema_verdict(stored, await asyncio.to_thread(release_migrations))
         return {
             "database": database or OK,
             "migrations": schema,

@@ -28,29 +28,20 @@ from rentengine.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookS
 from rentengine.webhooks.secrets import keyring_of, seal_signing_secret
 from tests.conftest import make_settings
 from tests.factories import Tenant
+from tests.hooks import hooks
 from tests.webhooks.receiver import (
     Receiver,
     Reply,
     cancel_open_deliveries,
-    fresh_database,
     running_worker,
     settings_with,
     wait_until,
 )
 
+__all__ = ["hooks"]  # the module's database, from tests.hooks
 KEYRING = keyring_of(make_settings("sqlite:///unused.db"))
 BACKLOG = 5000
 FAILING, HEALTHY = "/failing", "/healthy"
-
-
-@pytest.fixture(scope="module")
-async def hooks(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runtime]:
-    async with fresh_database(backend, tmp_path_factory.mktemp("fair")) as url:
-        runtime = Runtime.build(make_settings(url, webhook_allow_private_targets=True))
-        try:
-            yield runtime
-        finally:
-            await runtime.db.dispose()
 
 
 @pytest.fixture(autouse=True)
