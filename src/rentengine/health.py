@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 
 from rentengine.auth.ratelimit import CounterStore, DatabaseStore, LimitsStore
+from rentengine.kit.unreachable import is_unreachable
 from rentengine.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class Readiness:
             try:
                 result = await connection.execute(text("SELECT version_num FROM alembic_version"))
             except DBAPIError as exc:
-                if exc.connection_invalidated:  # lost, not answered
+                if is_unreachable(exc):  # lost, not answered
                     raise
                 return None
             return [str(row[0]) for row in result]
