@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 
 from bench.counting import enqueued, received
-from bench.soak_load import EVENTS, PAGE, PROPERTIES, UNITS, Ack
-from bench.soak_receiver import MARKER_FIELDS, marker_of
+from bench.readback import stored_markers
+from bench.soak_load import PAGE, Ack
+from bench.soak_receiver import MARKER_FIELDS
 
 READ_LANES = 6
 READ_BUDGET_SECONDS = 300.0
@@ -75,45 +76,6 @@ class Stored:
     audit_entries: int = 0
 
 
-async def _stored_markers(
-    reader: Reader, acks: list[Ack], account_id: str
-) -> tuple[dict[tuple[str, str], str | None], int]:
-    """(table, id) -> the marker stored now, for every acknowledged record found; and how many were unread."""
-    ids: dict[str, dict[str, None]] = {}
-    for ack in acks:
-        ids.setdefault(ack.table, {})[ack.record_id] = None
-    found: dict[tuple[str, str], str | None] = {}
-    unread = 0
-    gate = asyncio.Semaphore(READ_LANES)
-
-    async def batch(table: str, path: str, param: str, chunk: list[str]) -> None:
-        nonlocal unread
-        async with gate:
-            page = await reader.get(path, {param: ",".join(chunk), "limit": PAGE})
-        if page is None:
-            unread += len(chunk)
-            return
-        for record in page:
-            found[table, str(record["id"])] = marker_of(table, record)
-
-    jobs = []
-    for table, path, param in (
-        (EVENTS, "/lockbox_events", "lockbox_event_ids"),
-        (UNITS, "/units", "unitIds"),
-    ):
-        wanted = list(ids.get(table, {}))
-        jobs += [batch(table, path, param, wanted[i : i + PAGE]) for i in range(0, len(wanted), PAGE)]
-    await asyncio.gather(*jobs)
-    # Properties can be asked for one id at a time only: the account's whole list instead.
-    properties = await reader.pages("/multifamily_properties", {"account_id": account_id})
-    if properties is None:
-        unread += len(ids.get(PROPERTIES, {}))
-    else:
-        for record in properties:
-            found[PROPERTIES, str(record["id"])] = marker_of(PROPERTIES, record)
-    return found, unread
-
-
 def _audited(entries: list[dict[str, Any]]) -> tuple[set[tuple[str, str]], set[tuple[str, str, str]]]:
     """The inserts (table, record id) and the updates (table, record id, marker written) the log holds."""
     inserts, updates = set(), set()
@@ -134,7 +96,7 @@ async def check_stored(api: str, tokens: list[str], acks: list[Ack], account_id:
     result = Stored()
     reader = Reader(api, tokens, time.monotonic() + READ_BUDGET_SECONDS)
     try:
-        found, result.unread = await _stored_markers(reader, acks, account_id)
+        found, result.unread = await stored_markers(reader, acks, account_id, READ_LANES)
         entries = await reader.pages("/audit_log", {"created_after": since})
     finally:
         await reader.close()

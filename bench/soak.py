@@ -39,6 +39,7 @@ from bench import machine
 from bench.counting import table
 from bench.databases import BACKENDS, fresh_database, postgres_admin_url
 from bench.processes import REPO, Process, clean_env, free_port, processes, run_cli
+from bench.readback import stored_markers
 from bench.soak_load import (
     EVENTS,
     PAGE,
@@ -51,7 +52,6 @@ from bench.soak_load import (
     Workload,
     run_clients,
 )
-from bench.soak_receiver import marker_of
 from bench.soak_server import ProcStats, Server
 
 API_PREFIX = "/api/public/v1"
@@ -237,61 +237,12 @@ class Reader:
         await self.http.aclose()
 
 
-async def _stored_markers(
-    reader: Reader, acks: list[Ack], account_id: str
-) -> tuple[dict[tuple[str, str], str | None], int]:
-    """(table, id) -> the marker stored now, for every acknowledged record found; and how many were unread."""
-    found: dict[tuple[str, str], str | None] = {}
-    unread = 0
-    unique: dict[str, dict[str, None]] = {}
-    for ack in acks:
-        unique.setdefault(ack.table, {})[ack.record_id] = None
-    ids = {table: list(values) for table, values in unique.items()}
-
-    gate = asyncio.Semaphore(VERIFY_LANES)
-
-    async def batch(table: str, path: str, param: str, chunk: list[str]) -> None:
-        nonlocal unread
-        async with gate:
-            page = await reader.get(path, {param: ",".join(chunk), "limit": PAGE})
-        if page is None:
-            unread += len(chunk)
-            return
-        for record in page:
-            found[table, str(record["id"])] = marker_of(table, record)
-
-    jobs = []
-    for kind, path, param in (
-        (EVENTS, "/lockbox_events", "lockbox_event_ids"),
-        (UNITS, "/units", "unitIds"),
-    ):
-        wanted = ids.get(kind, [])
-        jobs += [batch(kind, path, param, wanted[i : i + PAGE]) for i in range(0, len(wanted), PAGE)]
-    await asyncio.gather(*jobs)
-
-    # Properties can be asked for one id at a time only: read the account's whole list instead.
-    page_number = 0
-    while True:
-        page = await reader.get(
-            "/multifamily_properties", {"account_id": account_id, "limit": PAGE, "page_number": page_number}
-        )
-        if page is None:
-            unread += sum(1 for record_id in ids.get(PROPERTIES, []) if (PROPERTIES, record_id) not in found)
-            break
-        for record in page:
-            found[PROPERTIES, str(record["id"])] = marker_of(PROPERTIES, record)
-        if len(page) < PAGE:
-            break
-        page_number += 1
-    return found, unread
-
-
 async def _check_stored(
     server: Server, tokens: list[str], tally: Tally, account_id: str, durability: Durability
 ) -> None:
     reader = Reader(server, tokens, VERIFY_BUDGET_SECONDS)
     try:
-        found, durability.unverified = await _stored_markers(reader, tally.acks, account_id)
+        found, durability.unverified = await stored_markers(reader, tally.acks, account_id, VERIFY_LANES)
     finally:
         await reader.close()
     last_acknowledged: dict[tuple[str, str], str] = {}
