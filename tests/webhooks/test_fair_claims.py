@@ -8,6 +8,7 @@ worker sends to a real local receiver.
 
 import asyncio
 import contextlib
+import itertools
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -16,19 +17,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from rentengine.changes.types import Change
 from rentengine.db.session import Database
-from rentengine.kit.clock import utc_now
-from rentengine.kit.ids import new_uuid
 from rentengine.runtime import Runtime
-from rentengine.webhooks.delivery.outbox import Listener, delivery_rows, insert_deliveries
+from rentengine.webhooks.delivery.outbox import Listener
 from rentengine.webhooks.delivery.service import PER_SUBSCRIPTION, claim_due
-from rentengine.webhooks.delivery.signing import new_signing_secret
-from rentengine.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
-from rentengine.webhooks.secrets import keyring_of, seal_signing_secret
-from tests.conftest import make_settings
+from rentengine.webhooks.models import DeliveryStatus, WebhookDelivery
 from tests.factories import Tenant
 from tests.hooks import hooks
+from tests.webhooks.backlog import KEYRING, enqueue, subscribe
 from tests.webhooks.receiver import (
     Receiver,
     Reply,
@@ -39,7 +35,6 @@ from tests.webhooks.receiver import (
 )
 
 __all__ = ["hooks"]  # the module's database, from tests.hooks
-KEYRING = keyring_of(make_settings("sqlite:///unused.db"))
 BACKLOG = 5000
 FAILING, HEALTHY = "/failing", "/healthy"
 
@@ -48,40 +43,6 @@ FAILING, HEALTHY = "/failing", "/healthy"
 async def _nothing_left_due(hooks: Runtime) -> AsyncIterator[None]:
     yield
     await cancel_open_deliveries(hooks.db)
-
-
-async def subscribe(db: Database, account_id: uuid.UUID, url: str) -> Listener:
-    """An enabled subscription to unit INSERTs, written straight into the table."""
-    now, webhook_id = utc_now(), new_uuid()
-    async with db.transaction() as session:
-        session.add(
-            WebhookSubscription(
-                id=webhook_id,
-                account_id=account_id,
-                url=url,
-                tables=["units"],
-                event_types=["INSERT"],
-                api_key_sealed=None,
-                signing_secret_sealed=seal_signing_secret(KEYRING, webhook_id, new_signing_secret()),
-                enabled=True,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    return Listener(webhook_id, account_id, frozenset({"units"}), frozenset({"INSERT"}))
-
-
-async def enqueue(db: Database, subscriptions: Sequence[Listener], count: int, commits: int = 1) -> None:
-    """`count` unit INSERTs for each subscription, in `commits` transactions, as the outbox writes them."""
-    account_id = subscriptions[0].account_id
-    per_commit = count // commits
-    for _ in range(commits):
-        changes = [
-            Change.insert("units", account_id, {"id": n, "account_id": str(account_id)})
-            for n in range(per_commit)
-        ]
-        async with db.transaction() as session:
-            await insert_deliveries(session, delivery_rows(changes, subscriptions))
 
 
 async def commit_order(db: Database, webhook_id: uuid.UUID) -> list[uuid.UUID]:
@@ -120,9 +81,12 @@ async def test_a_healthy_subscription_is_served_while_a_failing_ones_backlog_wai
 ) -> None:
     failing = await subscribe(hooks.db, owner.account_id, receiver.url(FAILING))
     healthy = await subscribe(hooks.db, owner.account_id, receiver.url(HEALTHY))
-    # Retry-After an hour: a failed delivery is not due again during the test.
+    # A flaky receiver: three of every four requests refused, so that the breaker, which opens after
+    # several failures in a row, stays closed and the worker keeps sending the backlog. Retry-After an
+    # hour: a failed delivery is not due again during the test.
     refused = Reply(500, headers={"Retry-After": "3600"})
-    receiver.respond = lambda request: refused if request.path == FAILING else Reply()
+    requests = itertools.count(1)
+    receiver.respond = lambda r: Reply() if r.path != FAILING or next(requests) % 4 == 0 else refused
     await enqueue(hooks.db, [failing], BACKLOG)
     async with running_worker(hooks.settings, hooks.db):
         await receiver.wait_for(50, FAILING, within=30)  # the worker is busy with the backlog
@@ -133,12 +97,12 @@ async def test_a_healthy_subscription_is_served_while_a_failing_ones_backlog_wai
             await asyncio.sleep(0.05)
         arrived = await receiver.wait_for(20, HEALTHY, within=30)
     committed_at = dict(zip(await event_ids(hooks.db, healthy.id), committed, strict=True))
-    refused_at = [r.at for r in receiver.to(FAILING)]
+    backlog_sent_at = [r.at for r in receiver.to(FAILING)]
     # How many of the backlog's requests went out between a new delivery's commit and its arrival:
     # before fair claims, the thousands claimed ahead of it (however fast the machine); now those
     # sent while the next claim runs, a few dozen to a few hundred on a busy machine.
     overtaken = [
-        sum(1 for at in refused_at if committed_at[request.headers["webhook-id"]] < at < request.at)
+        sum(1 for at in backlog_sent_at if committed_at[request.headers["webhook-id"]] < at < request.at)
         for request in arrived
     ]
     assert max(overtaken) < 4 * PER_SUBSCRIPTION, overtaken

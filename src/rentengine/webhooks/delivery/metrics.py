@@ -4,6 +4,7 @@ A per-owner `CollectorRegistry` (not prometheus_client's global one) lets severa
 process, as they do in the tests, without registering the same metric names twice.
 """
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # prometheus_client is imported when metrics are kept: the mock never keeps any
@@ -18,7 +19,7 @@ ATTEMPT_OUTCOMES = ("succeeded", "http_error", "timeout", "connection_error", "r
 
 class WebhookMetrics:
     def __init__(self, registry: "CollectorRegistry | None" = None) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Histogram
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         self.registry = registry or CollectorRegistry()
         self.attempts = Counter(
@@ -43,6 +44,11 @@ class WebhookMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.paused = Gauge(
+            "rentengine_webhook_paused_subscriptions",
+            "Subscriptions whose receiver kept failing, left out of this worker's claims for now.",
+            registry=self.registry,
+        )
         # Every label exists from the start, so a scrape shows zeros rather than missing series.
         self._attempts = {outcome: self.attempts.labels(outcome=outcome) for outcome in ATTEMPT_OUTCOMES}
 
@@ -56,6 +62,10 @@ class WebhookMetrics:
                 self.latency.observe(max(0.0, latency_seconds))
         elif status == "dead_lettered":
             self.dead_lettered.inc()
+
+    def watch_paused(self, count: Callable[[], int]) -> None:
+        """The paused subscriptions gauge reads `count()` at each scrape."""
+        self.paused.set_function(count)
 
     def render(self) -> bytes:
         """The registry in the Prometheus text exposition format."""

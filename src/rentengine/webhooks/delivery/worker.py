@@ -15,7 +15,9 @@ keeps a window of them in flight (on as many keep-alive connections): one at fir
 after each success up to `LANE_WINDOW`, one again after any failure, so a failing receiver (a 410,
 a timeout) sees one request at a time. Lanes run side by side, all of them together bounded by
 `webhook_concurrency`. A failed delivery leaves its lane as soon as it is rescheduled, so it never
-holds back the later ones.
+holds back the later ones. After several failures in a row the subscription's breaker opens
+(breaker.py): the lane's unsent claims are handed back and the subscription is left out of claims
+for a pause, so a receiver that is down is probed now and then instead of being sent its backlog.
 
 Outcomes are written by one recorder task, as many per transaction as have queued up (each
 outcome whole; the attempts in one multi-row insert, the successes in one update), so a lane does
@@ -46,6 +48,7 @@ from rentengine.db.session import Database, async_url, behind_transaction_pooler
 from rentengine.kit.clock import utc_now
 from rentengine.settings import Settings
 from rentengine.webhooks.delivery import service as deliveries
+from rentengine.webhooks.delivery.breaker import Breakers
 from rentengine.webhooks.delivery.metrics import WebhookMetrics
 from rentengine.webhooks.delivery.outbox import NOTIFY_CHANNEL
 from rentengine.webhooks.delivery.sender import AttemptResult, Sender
@@ -137,6 +140,8 @@ class DeliveryWorker:
         self._refill: set[uuid.UUID] = set()
         # The window a subscription's lane had when it last emptied: the next one starts there.
         self._windows: dict[uuid.UUID, int] = {}
+        self._breakers = Breakers()
+        self.metrics.watch_paused(lambda: len(self._breakers.paused()))
         # Claims a stopping worker never started; their leases are handed back.
         self._unsent: list[uuid.UUID] = []
         self._lane_tasks: set[asyncio.Task[None]] = set()
@@ -209,7 +214,7 @@ class DeliveryWorker:
     async def _anything_due(self) -> bool:
         try:
             async with self.db.transaction(writes=False) as session:
-                return await deliveries.any_due(session, self._full_lanes())
+                return await deliveries.any_due(session, self._full_lanes() + self._breakers.paused())
         except Exception:
             log.exception("webhook worker %s: looking for due deliveries failed", self.name)
             return False
@@ -230,7 +235,7 @@ class DeliveryWorker:
                     self.settings.webhook_lease_seconds,
                     self.keyring,
                     per_subscription=self.per_subscription,
-                    skip=full,
+                    skip=full + self._breakers.paused(),
                 )
         except Exception:
             # The database may be briefly unreachable; the next poll tries again.
@@ -300,17 +305,7 @@ class DeliveryWorker:
                     continue
                 self._outcomes.put_nowait((job, result))
                 self._done(1)
-                if result.succeeded:
-                    lane.window = min(self.window, 2 * lane.window)
-                    self._open_senders(lane, sender)
-                else:
-                    lane.window = 1
-                if result.status_code == 410 and not job.is_test:
-                    # Recording it disables the subscription and cancels the rest of this lane.
-                    self._done(len(lane.jobs))
-                    self._held.difference_update(job.id for job in lane.jobs)
-                    lane.jobs.clear()
-                    self._refill.discard(lane.webhook_id)
+                await self._after(job, result, lane, sender)
         finally:
             lane.senders -= 1
             if lane.senders == 0:
@@ -320,6 +315,49 @@ class DeliveryWorker:
                 if len(self._windows) >= MAX_REMEMBERED_WINDOWS:
                     self._windows.clear()
                 self._windows[lane.webhook_id] = lane.window
+
+    async def _after(self, job: Job, result: AttemptResult, lane: _Lane, sender: Sender) -> None:
+        """The lane's window and the subscription's breaker follow each outcome."""
+        if result.succeeded:
+            self._breakers.succeeded(lane.webhook_id)
+            lane.window = min(self.window, 2 * lane.window)
+            self._open_senders(lane, sender)
+            return
+        lane.window = 1
+        if job.is_test:
+            return  # says nothing about the receiver's health beyond this one request
+        if result.status_code == 410:
+            # Recording it disables the subscription and cancels the rest of this lane.
+            self._breakers.forget(lane.webhook_id)
+            self._drop_unsent(lane)
+            return
+        pause = self._breakers.failed(lane.webhook_id, result.retry_after)
+        if pause is not None:
+            log.info(
+                "webhook worker %s: subscription %s keeps failing; next attempt in %.0f s",
+                self.name, lane.webhook_id, pause,
+            )  # fmt: skip
+            asyncio.get_running_loop().call_later(pause, self._wake.set)  # claim it again then
+            await self._hand_back(self._drop_unsent(lane))
+
+    def _drop_unsent(self, lane: _Lane) -> list[uuid.UUID]:
+        """Takes the lane's unsent claims out of the worker's hands; returns their ids."""
+        ids = [job.id for job in lane.jobs]
+        self._done(len(ids))
+        self._held.difference_update(ids)
+        lane.jobs.clear()
+        self._refill.discard(lane.webhook_id)
+        return ids
+
+    async def _hand_back(self, job_ids: list[uuid.UUID]) -> None:
+        """Releases claims at once instead of letting their leases run out (logged when it fails)."""
+        if not job_ids:
+            return
+        try:
+            async with self.db.transaction() as session:
+                await deliveries.release_leases(session, job_ids, self.name)
+        except Exception:
+            log.exception("webhook worker %s: handing back %d claims failed", self.name, len(job_ids))
 
     def _done(self, count: int) -> None:
         """`count` claims left the lanes (sent, or dropped)."""
@@ -398,11 +436,7 @@ class DeliveryWorker:
             await _cancel(task)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._outcomes.join(), STOP_GRACE_SECONDS)
-        try:
-            async with self.db.transaction() as session:
-                await deliveries.release_leases(session, self._unsent, self.name)
-        except Exception:
-            log.exception("webhook worker %s: handing back %d claims failed", self.name, len(self._unsent))
+        await self._hand_back(self._unsent)
 
     async def _listen(self) -> None:
         """PostgreSQL LISTEN on a connection of its own, reconnecting whenever it is lost.
