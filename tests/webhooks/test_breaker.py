@@ -44,11 +44,11 @@ def test_it_opens_after_failures_in_a_row_and_each_failed_probe_doubles_the_paus
 
     assert fail(breakers, 5) == [None, None, None, None, 1]
     assert breakers.paused() == [SUBSCRIPTION]
-    pauses = []
+    pauses: list[float] = []
     for _ in range(7):
         clock.now += pauses[-1] if pauses else 1
         assert breakers.paused() == []  # the pause is over: the next claim takes it again
-        pauses.append(breakers.failed(SUBSCRIPTION))
+        pauses.append(breakers.failed(SUBSCRIPTION) or 0.0)
     assert pauses == [2, 4, 8, 16, 30, 30, 30]
 
 
@@ -93,8 +93,8 @@ async def test_a_receiver_that_is_down_is_probed_and_gets_its_backlog_once_it_is
 ) -> None:
     down = await subscribe(hooks.db, owner.account_id, receiver.url(DOWN))
     up = await subscribe(hooks.db, owner.account_id, receiver.url(UP))
-    refused = Reply(503)  # no Retry-After: each refused delivery is due again in about 12 s
-    receiver.respond = lambda request: refused if request.path == DOWN else Reply()
+    unavailable = Reply(503)  # no Retry-After: each refused delivery is due again in about 12 s
+    receiver.respond = lambda request: unavailable if request.path == DOWN else Reply()
     await enqueue(hooks.db, [down], BACKLOG)
     metrics = WebhookMetrics()
     async with running_worker(hooks.settings, hooks.db, metrics=metrics):
@@ -137,7 +137,8 @@ async def test_the_paused_gauge_counts_subscriptions_left_out(
 
 
 async def gauge_reads(metrics: WebhookMetrics, value: float) -> bool:
-    return bool(metrics.paused.collect()[0].samples[0].value == value)
+    [family] = metrics.paused.collect()
+    return bool(family.samples[0].value == value)
 
 
 async def attempts_are(db: Database, webhook_id: uuid.UUID, count: int) -> bool:
