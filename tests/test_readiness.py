@@ -79,6 +79,7 @@ async def test_ready_when_the_database_is_at_head_and_without_credentials(databa
     assert responses[0].json() == {
         "status": "ready",
         "failed": [],
+        "excluded": [],
         "checks": {"database": "ok", "migrations": "ok", "rate_limit_store": "ok"},
     }
     assert "/readyz" not in document["paths"]
@@ -178,6 +179,35 @@ async def test_an_unreachable_redis_is_named(database_url: str, redis_url: str) 
     assert checks["rate_limit_store"].startswith("redis: unreachable (")
 
 
+async def test_a_balancer_may_keep_nodes_in_rotation_while_their_shared_redis_is_down(
+    database_url: str,
+) -> None:
+    nothing_listens = f"redis://127.0.0.1:{free_port()}/0"
+    async with probe(database_url, rate_limit_storage=nothing_listens) as client:
+        assert_not_ready(await client.get("/readyz"), ["rate_limit_store"])
+        response = await client.get("/readyz?exclude=rate_limit_store")
+        both = [("exclude", "rate_limit_store"), ("exclude", "database")]
+        repeated = await client.get("/readyz", params=both)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["status"], body["failed"], body["excluded"]) == ("ready", [], ["rate_limit_store"])
+    assert body["checks"]["rate_limit_store"].startswith("redis: unreachable (")  # still shown
+    assert repeated.status_code == 200
+    assert repeated.json()["excluded"] == ["database", "rate_limit_store"]
+
+
+async def test_excluding_an_unknown_check_or_the_draining_is_a_400(database_url: str) -> None:
+    async with probe(database_url) as client:
+        for query in ("exclude=draining", "exclude=rate_limit", "exclude=database,bogus"):
+            response = await client.get(f"/readyz?{query}")
+            assert response.status_code == 400, (query, response.text)
+            body = response.json()
+            assert body["error"] == "Invalid query parameters"
+            [item] = body["details"]
+            assert item["instancePath"] == "/exclude"
+            assert "database, migrations, rate_limit_store" in item["message"]
+
+
 @asynccontextmanager
 async def silent_server() -> AsyncIterator[int]:
     """A loopback port that accepts connections and never answers: a hung database server."""
@@ -232,6 +262,8 @@ async def test_a_stop_signal_makes_the_running_app_answer_503_at_once(database_u
                 signal.raise_signal(signal.SIGTERM)
                 await asyncio.sleep(0)  # the handler runs between bytecodes of the main thread
                 checks = assert_not_ready(await client.get("/readyz"), ["draining"])
+                every_dependency = "/readyz?exclude=database,migrations,rate_limit_store"
+                assert_not_ready(await client.get(every_dependency), ["draining"])  # never excluded
                 assert (await client.get("/healthz")).status_code == 200  # alive, only not ready
         assert signal.getsignal(signal.SIGTERM) is server_handler  # put back as found
     finally:

@@ -4,7 +4,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from rentengine.api import API_PREFIX, create_api_app
@@ -60,9 +60,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, worker: bo
         return Response(b'{"status":"ok"}', media_type="application/json")
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> Response:
+    async def readyz(request: Request) -> Response:
         """For load balancers: 503 while a dependency fails or the process drains (see `health`)."""
-        return await readiness.response()
+        return await readiness.response(request.query_params.getlist("exclude"))
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -13,6 +13,11 @@ other than the head is an older schema: `rentengine migrate` has not run, and th
 
 Failures name the check and the kind of error, never the exception's text: a driver's message may
 carry a host, a user or a URL.
+
+`/readyz?exclude=rate_limit_store` (as Kubernetes' API server spells it; repeated, or comma
+separated) still runs and shows an excluded check but does not fail on it: a balancer of nodes that
+share one Redis can keep them all in rotation while Redis is down (the limiter then lets requests
+through) instead of taking the whole cluster out. Draining cannot be excluded.
 """
 
 import asyncio
@@ -20,7 +25,7 @@ import functools
 import logging
 import signal
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
@@ -32,6 +37,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 
 from rentengine.auth.ratelimit import CounterStore, DatabaseStore, LimitsStore
+from rentengine.errors import QUERY_ERROR, BadRequest, detail
 from rentengine.kit.unreachable import is_unreachable
 from rentengine.runtime import Runtime
 
@@ -42,6 +48,8 @@ CHECK_TIMEOUT_SECONDS = 2.0
 # The signals a server stops on; the first one puts the process in the draining state.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 OK = "ok"
+# The checks a probe may exclude: every dependency, not the draining that a stop relies on.
+EXCLUDABLE = ("database", "migrations", "rate_limit_store")
 
 T = TypeVar("T")
 
@@ -106,10 +114,22 @@ class Readiness:
             "rate_limit_store": f"{store.name}: {store_failure}" if store_failure else OK,
         }
 
-    async def response(self) -> Response:
+    async def response(self, exclude_values: Sequence[str] = ()) -> Response:
+        """200 when every check not excluded passes, 503 otherwise; 400 for an unknown exclusion."""
+        try:
+            exclude = excluded_checks(exclude_values)
+        except ValueError as exc:
+            details = [detail("enum", "/exclude", str(exc), {"allowedValues": list(EXCLUDABLE)})]
+            error = BadRequest(details, QUERY_ERROR)
+            return Response(orjson.dumps(error.body()), status_code=400, media_type="application/json")
         checks = await self.checks()
-        failed = [name for name, result in checks.items() if result != OK]
-        body = {"status": "not ready" if failed else "ready", "failed": failed, "checks": checks}
+        failed = [name for name, result in checks.items() if result != OK and name not in exclude]
+        body = {
+            "status": "not ready" if failed else "ready",
+            "failed": failed,
+            "excluded": [name for name in checks if name in exclude],
+            "checks": checks,
+        }
         return Response(orjson.dumps(body), status_code=503 if failed else 200, media_type="application/json")
 
     async def _stored_revisions(self) -> list[str] | None:
@@ -160,6 +180,16 @@ class Readiness:
 
 def _log_draining(signal_name: str) -> None:
     log.info("%s received: draining, /readyz answers 503, in-flight requests finish", signal_name)
+
+
+def excluded_checks(values: Sequence[str]) -> list[str]:
+    """The `exclude` query values as check names (repeated or comma separated); ValueError when one
+    names no check that can be excluded."""
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    unknown = sorted({name for name in names if name not in EXCLUDABLE})
+    if unknown:
+        raise ValueError(f"cannot exclude {', '.join(unknown)}: the checks are {', '.join(EXCLUDABLE)}")
+    return names
 
 
 async def _bounded(check: Awaitable[T], seconds: float) -> tuple[T | None, str | None]:
