@@ -57,7 +57,7 @@ def _clear_errors() -> Iterator[None]:
         raise click.ClickException(f"cannot reach the database: {exc}") from None
 
 
-def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Migrates, then runs `work` in one committed transaction; rule errors become CLI errors."""
     settings = _settings()
 
@@ -278,7 +278,7 @@ def accounts() -> None:
 @click.argument("name")
 def accounts_create(name: str) -> None:
     """Create an account; prints its id."""
-    account = _in_transaction(lambda s: auth.create_account(s, name))
+    account = in_transaction(lambda s: auth.create_account(s, name))
     click.echo(str(account.id))
 
 
@@ -303,7 +303,7 @@ def users_create(email: str, account_ids: tuple[uuid.UUID, ...], password_stdin:
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     if password_stdin and not password:
         raise click.ClickException("no password on stdin")
-    user = _in_transaction(lambda s: auth.create_user(s, email, list(account_ids), password))
+    user = in_transaction(lambda s: auth.create_user(s, email, list(account_ids), password))
     click.echo(str(user.id))
 
 
@@ -321,7 +321,7 @@ def users_set_password(email: str, password_stdin: bool) -> None:
         user = await auth.set_password(session, email, password)
         await sign_out_everywhere(session, user.id)
 
-    _in_transaction(work)
+    in_transaction(work)
     click.echo(f"password set for {email.strip().lower()}", err=True)
 
 
@@ -337,7 +337,7 @@ def users_delete(email: str) -> None:
         await auth.delete_user(session, email)
         return user.id
 
-    user_id = _in_transaction(work)
+    user_id = in_transaction(work)
     click.echo(f"deleted user {user_id} ({email.strip().lower()}); their keys are revoked", err=True)
 
 
@@ -359,7 +359,7 @@ def keys_create(email: str, name: str) -> None:
         click.echo(f"created key {key.id} ({key.name}); the token is not shown again", err=True)
         return token
 
-    click.echo(_in_transaction(work))
+    click.echo(in_transaction(work))
 
 
 @keys.command("list")
@@ -382,7 +382,7 @@ def keys_list(email: str) -> None:
             for k in await auth_repository.keys_of(session, user.id)
         ]
 
-    for line in _in_transaction(work):
+    for line in in_transaction(work):
         click.echo(line)
 
 
@@ -390,7 +390,7 @@ def keys_list(email: str) -> None:
 @click.argument("key_id", type=click.UUID)
 def keys_revoke(key_id: uuid.UUID) -> None:
     """Revoke a key, irreversibly; its token is refused from the next request on."""
-    _in_transaction(lambda s: auth.revoke_api_key(s, key_id))
+    in_transaction(lambda s: auth.revoke_api_key(s, key_id))
     click.echo(f"revoked key {key_id}", err=True)
 
 
@@ -534,7 +534,7 @@ def webhooks_create(
             )
         return record
 
-    record = _in_transaction(work)
+    record = in_transaction(work)
     click.echo(f"created webhook subscription {record['id']} for {record['url']}", err=True)
     click.echo(dumps(record).decode() if as_json else record["id"])
 
@@ -560,7 +560,7 @@ def webhooks_list(account_id: uuid.UUID) -> None:
             for row in await webhook_repository.list_subscriptions(session, [account_id])
         ]
 
-    for line in _in_transaction(work):
+    for line in in_transaction(work):
         click.echo(line)
 
 
@@ -573,7 +573,7 @@ def webhooks_delete(webhook_id: uuid.UUID) -> None:
         with _webhook_errors(f"no webhook subscription {webhook_id}"):
             await webhook_service.delete_subscription(session, Operator(), _cli_actor("delete"), webhook_id)
 
-    _in_transaction(work)
+    in_transaction(work)
     click.echo(f"deleted webhook subscription {webhook_id}", err=True)
 
 
@@ -589,7 +589,7 @@ def webhooks_reseal() -> None:
         except SealError as error:
             raise click.ClickException(str(error)) from None
 
-    changed = _in_transaction(work)
+    changed = in_transaction(work)
     click.echo(f"re-encrypted the secrets of {changed} webhook subscriptions", err=True)
 
 

@@ -33,9 +33,9 @@ T = TypeVar("T")
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     # Imported when a command runs: rentengine.cli imports this module to register its commands.
-    from rentengine.cli import _in_transaction
+    from rentengine.cli import in_transaction
 
-    return _in_transaction(work)
+    return in_transaction(work)
 
 
 def _operator(command: str) -> Actor:
