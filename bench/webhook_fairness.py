@@ -12,8 +12,9 @@ Per backend, on a fresh database, with real processes as users run them (`renten
    `created_at`;
 3. B's backlog: `--backlog` deliveries written in bulk as the outbox writes them (its rows and its
    insert statement, 5,000 per transaction), for one real lockbox event record of B's;
-4. with the backlog: a fresh worker starts on it, and once the receiver has refused a first batch
-   of B's, the same stream for A, twice;
+4. with the backlog: a fresh worker starts on it, and once the receiver has refused enough of B's
+   for the worker's breaker to open (and so to probe B now and then, which goes on during the
+   streams), the same stream for A, twice;
 5. without it again: B's open deliveries are cancelled and the same worker serves the stream once
    more. Each figure pools its two streams, so that a machine busier at one end of the run than
    at the other weighs on both alike.
@@ -53,6 +54,7 @@ from bench.stack import (
 )
 from rentengine.changes.types import Change
 from rentengine.db.session import Database
+from rentengine.webhooks.delivery.breaker import FAILURES_TO_OPEN
 from rentengine.webhooks.delivery.outbox import Listener, delivery_rows, insert_deliveries
 from rentengine.webhooks.models import OPEN_STATUSES, DeliveryStatus, WebhookDelivery
 
@@ -63,8 +65,8 @@ STREAM_EVENTS_PER_SECOND = 50
 STREAM_SECONDS = 20
 STREAM_BATCH = 10
 WARMUP_EVENTS = 20
-# The worker is at work on the backlog once the receiver has refused this many of B's deliveries.
-BUSY_AFTER = 200
+# The worker has met the backlog once the receiver has refused this many of B's deliveries in a row.
+BUSY_AFTER = FAILURES_TO_OPEN
 WAIT_SECONDS = 300.0
 
 
