@@ -89,6 +89,20 @@ async def test_a_dropped_connection_is_a_503_to_retry_and_writes_nothing(pg_runt
         assert await properties_of(pg_runtime, tenant) == 1
 
 
+async def test_the_units_fast_lane_answers_a_dropped_connection_with_a_503(pg_runtime: Runtime) -> None:
+    """`GET /units` pages are read on the driver's own connection, outside SQLAlchemy's error handling."""
+    tenant = await make_tenant(pg_runtime)
+    app = create_app(pg_runtime.settings, pg_runtime)
+    async with api_client(app) as client:
+        assert (await client.get("/units?limit=5", headers=tenant.headers)).status_code == 200
+        assert await drop_every_connection(pg_runtime) >= 1
+        refused = await client.get("/units?limit=5", headers=tenant.headers)
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["retry-after"] == "1"
+        # The dead connection left the pool: the retry is served.
+        assert (await client.get("/units?limit=5", headers=tenant.headers)).status_code == 200
+
+
 async def test_a_refused_connection_is_a_503(pg_runtime: Runtime, tmp_path: Path) -> None:
     tenant = await make_tenant(pg_runtime)
     # The same database through a port nothing listens on: a pooler that is down.
