@@ -186,7 +186,7 @@ async def test_a_balancer_may_keep_nodes_in_rotation_while_their_shared_redis_is
     async with probe(database_url, rate_limit_storage=nothing_listens) as client:
         assert_not_ready(await client.get("/readyz"), ["rate_limit_store"])
         response = await client.get("/readyz?exclude=rate_limit_store")
-        both = [("exclude", "rate_limit_store"), ("exclude", "database")]
+        both = {"exclude": ["rate_limit_store", "database"]}
         repeated = await client.get("/readyz", params=both)
     assert response.status_code == 200, response.text
     body = response.json()
