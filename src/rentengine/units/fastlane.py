@@ -136,32 +136,15 @@ class PostgresWireReader:
             try:
                 rows = await raw.driver_connection.fetch(self._SQL, list(account_ids), limit, offset)  # type: ignore[union-attr]
             except Exception as exc:
-                if not _connection_lost(exc):
+                if not raw.driver_connection.is_closed():  # type: ignore[union-attr]
                     raise
-                # Outside SQLAlchemy's error handling: the pool must be told, or it hands the dead
-                # connection out again; a ConnectionError is answered 503 (a read: nothing written).
+                # Lost (PgBouncer or PostgreSQL restarting), as SQLAlchemy's asyncpg dialect decides it:
+                # the driver closed the connection, whatever its error says. Outside SQLAlchemy's
+                # handling, the pool must be told, or it hands the dead connection out again; a
+                # ConnectionError is answered 503 (a read: nothing written).
                 await connection.invalidate(exc)
                 raise ConnectionError("the database connection was lost") from exc
         return [(row[0], row[1], row[2]) for row in rows]
-
-
-def _connection_lost(exc: Exception) -> bool:
-    """asyncpg's own errors for a connection the server or a pooler closed (PgBouncer or PostgreSQL
-    restarting), as SQLAlchemy's asyncpg dialect tells them."""
-    import asyncpg  # type: ignore[import-untyped]  # imported on the PostgreSQL path only
-
-    errors = asyncpg.exceptions
-    # Class 08 (connection exceptions) and the shutdowns of class 57, not its query cancellations.
-    lost = (
-        errors.PostgresConnectionError,
-        errors.AdminShutdownError,
-        errors.CrashShutdownError,
-        errors.CannotConnectNowError,
-        OSError,
-    )
-    if isinstance(exc, lost):
-        return True
-    return isinstance(exc, errors.InterfaceError) and "connection is closed" in str(exc)
 
 
 def wire_reader(runtime: Runtime) -> WireReader:
