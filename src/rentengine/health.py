@@ -31,13 +31,12 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, TypeVar
 
-import orjson
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 
 from rentengine.auth.ratelimit import CounterStore, DatabaseStore, LimitsStore
-from rentengine.errors import QUERY_ERROR, BadRequest, detail
+from rentengine.errors import QUERY_ERROR, BadRequest, detail, json_response, render
 from rentengine.kit.unreachable import is_unreachable
 from rentengine.runtime import Runtime
 
@@ -120,8 +119,7 @@ class Readiness:
             exclude = excluded_checks(exclude_values)
         except ValueError as exc:
             details = [detail("enum", "/exclude", str(exc), {"allowedValues": list(EXCLUDABLE)})]
-            error = BadRequest(details, QUERY_ERROR)
-            return Response(orjson.dumps(error.body()), status_code=400, media_type="application/json")
+            return render(BadRequest(details, QUERY_ERROR))
         checks = await self.checks()
         failed = [name for name, result in checks.items() if result != OK and name not in exclude]
         body = {
@@ -130,7 +128,7 @@ class Readiness:
             "excluded": [name for name in checks if name in exclude],
             "checks": checks,
         }
-        return Response(orjson.dumps(body), status_code=503 if failed else 200, media_type="application/json")
+        return json_response(503 if failed else 200, body)
 
     async def _stored_revisions(self) -> list[str] | None:
         """The revisions in `alembic_version`; None when the database answers without that table."""

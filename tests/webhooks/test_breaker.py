@@ -55,7 +55,7 @@ def test_it_opens_after_failures_in_a_row_and_each_failed_probe_doubles_the_paus
 def test_a_success_closes_it_and_the_count_starts_again() -> None:
     breakers = Breakers(FakeClock(), failures_to_open=3)
     fail(breakers, 2)
-    breakers.succeeded(SUBSCRIPTION)
+    breakers.close(SUBSCRIPTION)
     assert fail(breakers, 2) == [None, None]
     assert breakers.paused() == []
 
@@ -75,10 +75,11 @@ def test_the_receivers_retry_after_is_honoured_within_the_cap() -> None:
     assert other.failed(SUBSCRIPTION, retry_after=3600) == 30
 
 
-def test_a_gone_subscription_is_forgotten() -> None:
+def test_an_open_breaker_closed_is_no_longer_paused() -> None:
     breakers = Breakers(FakeClock(), failures_to_open=1)
     fail(breakers, 1)
-    breakers.forget(SUBSCRIPTION)
+    assert breakers.paused() == [SUBSCRIPTION]
+    breakers.close(SUBSCRIPTION)  # a 410 disabled the subscription, or a probe succeeded
     assert breakers.paused() == []
 
 
@@ -132,9 +133,8 @@ async def test_the_paused_gauge_counts_subscriptions_left_out(
         await receiver.wait_for(FAILURES_TO_OPEN, DOWN, within=30)
         await wait_until(lambda: gauge_reads(metrics, 1), "the gauge shows the paused subscription")
         assert b"rentengine_webhook_paused_subscriptions 1.0" in metrics.render()
-        assert len(receiver.to(DOWN)) == FAILURES_TO_OPEN  # the receiver asked for 30 s: nothing since
         await wait_until(lambda: attempts_are(hooks.db, down.id, FAILURES_TO_OPEN), "the refusals recorded")
-        assert len(receiver.to(DOWN)) == FAILURES_TO_OPEN
+        assert len(receiver.to(DOWN)) == FAILURES_TO_OPEN  # the receiver asked for 30 s: nothing since
 
 
 async def gauge_reads(metrics: WebhookMetrics, value: float) -> bool:

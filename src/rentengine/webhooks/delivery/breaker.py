@@ -53,12 +53,8 @@ class Breakers:
         self._max_pause = max_pause
         self._states: dict[uuid.UUID, _State] = {}
 
-    def succeeded(self, webhook_id: uuid.UUID) -> None:
-        """The receiver answered 2xx: the breaker closes and forgets the subscription."""
-        self._states.pop(webhook_id, None)
-
-    def forget(self, webhook_id: uuid.UUID) -> None:
-        """The subscription is gone (a 410 disabled it)."""
+    def close(self, webhook_id: uuid.UUID) -> None:
+        """The receiver answered 2xx, or the subscription is gone (a 410): its state is dropped."""
         self._states.pop(webhook_id, None)
 
     def failed(self, webhook_id: uuid.UUID, retry_after: float | None = None) -> float | None:

@@ -319,7 +319,7 @@ class DeliveryWorker:
     async def _after(self, job: Job, result: AttemptResult, lane: _Lane, sender: Sender) -> None:
         """The lane's window and the subscription's breaker follow each outcome."""
         if result.succeeded:
-            self._breakers.succeeded(lane.webhook_id)
+            self._breakers.close(lane.webhook_id)
             lane.window = min(self.window, 2 * lane.window)
             self._open_senders(lane, sender)
             return
@@ -328,15 +328,13 @@ class DeliveryWorker:
             return  # says nothing about the receiver's health beyond this one request
         if result.status_code == 410:
             # Recording it disables the subscription and cancels the rest of this lane.
-            self._breakers.forget(lane.webhook_id)
+            self._breakers.close(lane.webhook_id)
             self._drop_unsent(lane)
             return
         pause = self._breakers.failed(lane.webhook_id, result.retry_after)
         if pause is not None:
-            log.info(
-                "webhook worker %s: subscription %s keeps failing; next attempt in %.0f s",
-                self.name, lane.webhook_id, pause,
-            )  # fmt: skip
+            message = "webhook worker %s: subscription %s keeps failing; next attempt in %.0f s"
+            log.info(message, self.name, lane.webhook_id, pause)
             asyncio.get_running_loop().call_later(pause, self._wake.set)  # claim it again then
             await self._hand_back(self._drop_unsent(lane))
 
